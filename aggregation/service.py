@@ -1,0 +1,15 @@
+"""aggregation service entrypoints (thin: validate, call domain code, dispatch events)."""
+
+from common.nameko_deps import Database, Outbox, Redis, RequestContext
+from common.service_base import NesteggService
+from aggregation.models import OutboxEvent, ProcessedEvent
+
+
+class AggregationService(NesteggService):
+    name = "aggregation"
+    inbox_model = ProcessedEvent
+
+    db = Database(name)
+    outbox = Outbox(OutboxEvent)
+    redis = Redis()
+    context = RequestContext()

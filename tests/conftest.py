@@ -1,0 +1,35 @@
+"""Session set-up shared by every test.
+
+nameko containers need eventlet monkey-patching before anything else is imported (under plain
+pytest they hang otherwise), and psycopg2 must be made green. Tests use their own deployment
+prefix (databases ``nestegg_test_*``, broker vhost ``nestegg-test``, state dir
+``.nestegg/test``) so they never touch the data of a running ``make run`` stack.
+"""
+
+import eventlet
+
+eventlet.monkey_patch()
+
+from psycogreen.eventlet import patch_psycopg  # noqa: E402
+
+patch_psycopg()
+
+import os  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+os.environ.setdefault("NESTEGG_ENV", "test")
+os.environ.setdefault("NESTEGG_DB_PREFIX", "nestegg_test_")
+os.environ.setdefault("NESTEGG_AMQP_VHOST", "nestegg-test")
+os.environ.setdefault("NESTEGG_STATE_DIR", str(REPO / ".nestegg" / "test"))
+warnings.filterwarnings("ignore", category=DeprecationWarning, module="eventlet")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def settings():
+    from common import config
+
+    return config.load()

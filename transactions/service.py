@@ -1,0 +1,15 @@
+"""transactions service entrypoints (thin: validate, call domain code, dispatch events)."""
+
+from common.nameko_deps import Database, Outbox, Redis, RequestContext
+from common.service_base import NesteggService
+from transactions.models import OutboxEvent, ProcessedEvent
+
+
+class TransactionsService(NesteggService):
+    name = "transactions"
+    inbox_model = ProcessedEvent
+
+    db = Database(name)
+    outbox = Outbox(OutboxEvent)
+    redis = Redis()
+    context = RequestContext()

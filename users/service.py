@@ -1,0 +1,15 @@
+"""users service entrypoints (thin: validate, call domain code, dispatch events)."""
+
+from common.nameko_deps import Database, Outbox, Redis, RequestContext
+from common.service_base import NesteggService
+from users.models import OutboxEvent, ProcessedEvent
+
+
+class UsersService(NesteggService):
+    name = "users"
+    inbox_model = ProcessedEvent
+
+    db = Database(name)
+    outbox = Outbox(OutboxEvent)
+    redis = Redis()
+    context = RequestContext()
