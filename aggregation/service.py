@@ -1,8 +1,8 @@
 """aggregation service entrypoints (thin: validate, call domain code, dispatch events)."""
 
+from aggregation.models import OutboxEvent, ProcessedEvent
 from common.nameko_deps import Database, Outbox, Redis, RequestContext
 from common.service_base import NesteggService
-from aggregation.models import OutboxEvent, ProcessedEvent
 
 
 class AggregationService(NesteggService):

@@ -58,8 +58,14 @@ def definitions(settings: Settings) -> dict:
     permissions = [
         {"user": settings.broker_user(p), "vhost": vhost, **permissions_for(p)} for p in principals
     ]
-    exchange = {"vhost": vhost, "type": "topic", "durable": True, "auto_delete": False,
-                "internal": False, "arguments": {}}
+    exchange = {
+        "vhost": vhost,
+        "type": "topic",
+        "durable": True,
+        "auto_delete": False,
+        "internal": False,
+        "arguments": {},
+    }
     exchanges = [{"name": "nameko-rpc", **exchange}]
     exchanges += [{"name": f"{s}.events", **exchange} for s in SERVICES]
     exchanges.append({**exchange, "name": DLX, "type": "fanout"})
@@ -80,12 +86,23 @@ def definitions(settings: Settings) -> dict:
         ],
         "exchanges": exchanges,
         "queues": [
-            {"name": DEAD_LETTER_QUEUE, "vhost": vhost, "durable": True, "auto_delete": False,
-             "arguments": {}}
+            {
+                "name": DEAD_LETTER_QUEUE,
+                "vhost": vhost,
+                "durable": True,
+                "auto_delete": False,
+                "arguments": {},
+            }
         ],
         "bindings": [
-            {"source": DLX, "vhost": vhost, "destination": DEAD_LETTER_QUEUE,
-             "destination_type": "queue", "routing_key": "", "arguments": {}}
+            {
+                "source": DLX,
+                "vhost": vhost,
+                "destination": DEAD_LETTER_QUEUE,
+                "destination_type": "queue",
+                "routing_key": "",
+                "arguments": {},
+            }
         ],
     }
 

@@ -126,14 +126,20 @@ class Settings:
         )
 
 
+def _remembered_admin_dsn() -> str:
+    """The admin DSN scripts/ensure-infra.sh found working, else loopback as postgres."""
+    remembered = Path(env("NESTEGG_STATE_DIR", str(REPO_ROOT / ".nestegg"))) / "pg_admin_dsn"
+    if remembered.exists() and remembered.read_text().strip():
+        return remembered.read_text().strip()
+    return "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
 def load() -> Settings:
     return Settings(
         env=env("NESTEGG_ENV", "dev"),
         pg_host=env("NESTEGG_PG_HOST", "127.0.0.1"),
         pg_port=env_int("NESTEGG_PG_PORT", 5432),
-        pg_admin_dsn=env(
-            "NESTEGG_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
-        ),
+        pg_admin_dsn=env("NESTEGG_PG_ADMIN_DSN") or _remembered_admin_dsn(),
         db_prefix=env("NESTEGG_DB_PREFIX", "nestegg_"),
         amqp_host=env("NESTEGG_AMQP_HOST", "127.0.0.1"),
         amqp_port=env_int("NESTEGG_AMQP_PORT", 5672),

@@ -60,7 +60,10 @@ def make_engine(url: str, *, pool_size: int = 10, **kwargs) -> Engine:
         pool_pre_ping=True,
         pool_timeout=kwargs.pop("pool_timeout", 10),
         pool_recycle=kwargs.pop("pool_recycle", 1800),
-        connect_args={"connect_timeout": 5, "application_name": kwargs.pop("application_name", "nestegg")},
+        connect_args={
+            "connect_timeout": 5,
+            "application_name": kwargs.pop("application_name", "nestegg"),
+        },
         **kwargs,
     )
 

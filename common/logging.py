@@ -15,13 +15,18 @@ import logging
 import re
 import sys
 
-request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
 user_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("user_id", default=None)
 
 _REDACTIONS = (
     (re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*"), "[REDACTED-JWT]"),
     (re.compile(r"(?i)\bbearer\s+[\w.~+/=-]{8,}"), "Bearer [REDACTED]"),
-    (re.compile(r"\b(access|public|link)-(sandbox|development|production)-[\w-]+"), "[REDACTED-PLAID-TOKEN]"),
+    (
+        re.compile(r"\b(access|public|link)-(sandbox|development|production)-[\w-]+"),
+        "[REDACTED-PLAID-TOKEN]",
+    ),
     (
         re.compile(
             r"(?i)(\"?(?:password|passwd|secret|token|api[_-]?key|client_secret|totp|otp|seed|ssn|pepper)\"?\s*[:=]\s*)"
@@ -73,7 +78,9 @@ class ContextFilter(logging.Filter):
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat().replace("+00:00", "Z"),
+            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC)
+            .isoformat()
+            .replace("+00:00", "Z"),
             "level": record.levelname,
             "service": getattr(record, "service", None),
             "logger": record.name,

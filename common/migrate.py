@@ -16,7 +16,9 @@ def alembic_config(service: str, url: str | None = None) -> Config:
         raise ValueError(f"unknown service {service!r}")
     config = Config()
     config.set_main_option("script_location", str(REPO_ROOT / service / "migrations"))
-    config.set_main_option("sqlalchemy.url", (url or load().database_url(service)).replace("%", "%%"))
+    config.set_main_option(
+        "sqlalchemy.url", (url or load().database_url(service)).replace("%", "%%")
+    )
     config.attributes["service"] = service
     return config
 
@@ -36,13 +38,19 @@ def run_env(context, service: str) -> None:
     metadata = importlib.import_module(f"{service}.models").Base.metadata
     config = context.config
     if context.is_offline_mode():
-        context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata,
-                          literal_binds=True)
+        context.configure(
+            url=config.get_main_option("sqlalchemy.url"),
+            target_metadata=metadata,
+            literal_binds=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = engine_from_config(config.get_section(config.config_ini_section, {}),
-                                prefix="sqlalchemy.", poolclass=pool.NullPool)
+    engine = engine_from_config(
+        config.get_section(config.config_ini_section, {}),
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=metadata, compare_type=True)
         with context.begin_transaction():

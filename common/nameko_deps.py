@@ -89,8 +89,12 @@ class _OutboxHandle:
     def add(self, session, event_type: str, data: dict, *, user_id: str | None = None) -> str:
         self.dirty = True
         return record(
-            session, self.provider.model, source=self.provider.service_name,
-            event_type=event_type, data=data, user_id=user_id,
+            session,
+            self.provider.model,
+            source=self.provider.service_name,
+            event_type=event_type,
+            data=data,
+            user_id=user_id,
         )
 
     def relay(self) -> int:

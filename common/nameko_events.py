@@ -35,7 +35,9 @@ class DeadLetteringEventHandler(EventHandler):
             return  # the broker already reclaimed it
         try:
             if message.delivery_info.get("redelivered"):
-                log.error("event handler failed twice; dead-lettering", extra={"outcome": "dead_letter"})
+                log.error(
+                    "event handler failed twice; dead-lettering", extra={"outcome": "dead_letter"}
+                )
                 message.reject(requeue=False)
             else:
                 eventlet.sleep(self.retry_pause)

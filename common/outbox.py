@@ -27,8 +27,9 @@ class Unroutable(Exception):
     """The broker returned the message: no queue is bound for this event type."""
 
 
-def record(session: Session, model, *, source: str, event_type: str, data: dict,
-           user_id: str | None = None) -> str:
+def record(
+    session: Session, model, *, source: str, event_type: str, data: dict, user_id: str | None = None
+) -> str:
     """Write one event row in the current transaction; returns the event id."""
     if not is_known(source, event_type):
         raise ValueError(f"{source} does not emit {event_type!r}; add it to common.events.EMITS")
@@ -43,7 +44,9 @@ def record(session: Session, model, *, source: str, event_type: str, data: dict,
         "data": data,
     }
     payload = _ENVELOPE.dump(_ENVELOPE.load(_ENVELOPE.dump(envelope)))  # validate + plain JSON
-    session.add(model(id=event_id, source=source, event_type=event_type, payload=payload, attempts=0))
+    session.add(
+        model(id=event_id, source=source, event_type=event_type, payload=payload, attempts=0)
+    )
     return event_id
 
 
@@ -51,7 +54,9 @@ PublishFn = Callable[[str, str, dict], None]  # (source, event_type, payload)
 
 
 class OutboxRelay:
-    def __init__(self, session_factory: sessionmaker, model, publish: PublishFn, *, batch: int = 100):
+    def __init__(
+        self, session_factory: sessionmaker, model, publish: PublishFn, *, batch: int = 100
+    ):
         self.session_factory = session_factory
         self.model = model
         self.publish = publish
@@ -62,13 +67,17 @@ class OutboxRelay:
         published = 0
         for _ in range(max_batches):
             with transaction(self.session_factory) as session:
-                rows = session.execute(
-                    select(self.model)
-                    .where(self.model.published_at.is_(None))
-                    .order_by(self.model.created_at, self.model.id)
-                    .limit(self.batch)
-                    .with_for_update(skip_locked=True)
-                ).scalars().all()
+                rows = (
+                    session.execute(
+                        select(self.model)
+                        .where(self.model.published_at.is_(None))
+                        .order_by(self.model.created_at, self.model.id)
+                        .limit(self.batch)
+                        .with_for_update(skip_locked=True)
+                    )
+                    .scalars()
+                    .all()
+                )
                 if not rows:
                     return published
                 stop = False

@@ -50,7 +50,9 @@ class Principal:
                 "The access token lacks a required scope", {"required_scopes": sorted(missing)}
             )
 
-    def has_recent_second_factor(self, *, within: int = STEP_UP_SECONDS, now: float | None = None) -> bool:
+    def has_recent_second_factor(
+        self, *, within: int = STEP_UP_SECONDS, now: float | None = None
+    ) -> bool:
         now = time.time() if now is None else now
         fresh = now - self.auth_time.timestamp() <= within
         return fresh and any(m in SECOND_FACTORS for m in self.amr)
@@ -66,7 +68,9 @@ class Principal:
 class PrincipalVerifier:
     """Verifies access tokens with one or more public keys (by ``kid``, for key rotation)."""
 
-    def __init__(self, public_keys: Mapping[str, object], *, issuer: str, audience: str, leeway: int = 5):
+    def __init__(
+        self, public_keys: Mapping[str, object], *, issuer: str, audience: str, leeway: int = 5
+    ):
         if not public_keys:
             raise ValueError("at least one public key is required")
         self._keys = dict(public_keys)
@@ -171,7 +175,7 @@ def default_verifier() -> PrincipalVerifier:
 
 
 class TokenSigner:
-    """Signs access tokens. The gateway uses it with its provider-held key; tests use a fresh one."""
+    """Signs access tokens: the gateway with its provider-held key, tests with a fresh one."""
 
     def __init__(self, private_key=None, *, kid: str | None = None, issuer: str, audience: str):
         self.private_key = private_key or ec.generate_private_key(ec.SECP256R1())
@@ -190,7 +194,9 @@ class TokenSigner:
         return f"# kid: {self.kid}\n{pem}"
 
     def verifier(self) -> PrincipalVerifier:
-        return PrincipalVerifier({self.kid: self.public_key}, issuer=self.issuer, audience=self.audience)
+        return PrincipalVerifier(
+            {self.kid: self.public_key}, issuer=self.issuer, audience=self.audience
+        )
 
     def sign(
         self,

@@ -37,6 +37,7 @@ def _admin_cursor(settings: Settings, dbname: str | None = None):
     finally:
         conn.close()
 
+
 def provision_database(settings: Settings, service: str) -> None:
     """Role and database of one service; only that role may connect to that database."""
     role = settings.database_role(service)
@@ -46,35 +47,49 @@ def provision_database(settings: Settings, service: str) -> None:
         cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
         verb = "ALTER" if cur.fetchone() else "CREATE"
         cur.execute(
-            sql.SQL(verb + " ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
-                    "NOINHERIT PASSWORD %s").format(sql.Identifier(role)),
+            sql.SQL(
+                verb + " ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                "NOINHERIT PASSWORD %s"
+            ).format(sql.Identifier(role)),
             (password,),
         )
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,))
         if not cur.fetchone():
-            cur.execute(sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8'").format(
-                sql.Identifier(dbname), sql.Identifier(role)))
+            cur.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8'").format(
+                    sql.Identifier(dbname), sql.Identifier(role)
+                )
+            )
         cur.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(dbname)))
-        cur.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
-            sql.Identifier(dbname), sql.Identifier(role)))
+        cur.execute(
+            sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
+                sql.Identifier(dbname), sql.Identifier(role)
+            )
+        )
     with _admin_cursor(settings, dbname) as cur:
         cur.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
-        cur.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(sql.Identifier(role)))
+        cur.execute(
+            sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(sql.Identifier(role))
+        )
 
 
 def drop_database(settings: Settings, service: str) -> None:
     role = settings.database_role(service)
     dbname = settings.database_name(service)
     with _admin_cursor(settings) as cur:
-        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+        cur.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
+        )
         cur.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
 def rabbit_api(settings: Settings) -> tuple[str, tuple[str, str]]:
     parts = urllib.parse.urlsplit(settings.rabbit_api_uri)
     base = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}"
-    return base, (urllib.parse.unquote(parts.username or "guest"),
-                  urllib.parse.unquote(parts.password or "guest"))
+    return base, (
+        urllib.parse.unquote(parts.username or "guest"),
+        urllib.parse.unquote(parts.password or "guest"),
+    )
 
 
 def wait_for_management(settings: Settings, timeout: float = 60.0) -> None:
@@ -98,19 +113,27 @@ def apply_broker_definitions(settings: Settings) -> None:
     """Import the vhost, users (generated passwords), permissions, exchanges and policy."""
     wait_for_management(settings)
     base, auth = rabbit_api(settings)
-    defs = broker.with_passwords(broker.definitions(settings),
-                                 lambda user: secret_for(f"amqp:{user}"))
+    defs = broker.with_passwords(
+        broker.definitions(settings), lambda user: secret_for(f"amqp:{user}")
+    )
     response = requests.post(
-        f"{base}/api/definitions", auth=auth, timeout=30,
-        headers={"content-type": "application/json"}, data=json.dumps(defs),
+        f"{base}/api/definitions",
+        auth=auth,
+        timeout=30,
+        headers={"content-type": "application/json"},
+        data=json.dumps(defs),
     )
     if not response.ok:
         raise RuntimeError(f"importing broker definitions failed: HTTP {response.status_code}")
     # the admin (guest locally) also gets the vhost, for operators and the test harness
     admin = auth[0]
     vhost = urllib.parse.quote(settings.amqp_vhost, safe="")
-    requests.put(f"{base}/api/permissions/{vhost}/{admin}", auth=auth, timeout=10,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    requests.put(
+        f"{base}/api/permissions/{vhost}/{admin}",
+        auth=auth,
+        timeout=10,
+        json={"configure": ".*", "write": ".*", "read": ".*"},
+    ).raise_for_status()
 
 
 def migrate_all(settings: Settings) -> None:

@@ -22,7 +22,7 @@ class Money(fields.Field):
 
     default_error_messages = {
         "invalid": "Not a valid decimal amount.",
-        "float": "Send amounts as decimal strings (e.g. \"12.34\"), not JSON floats.",
+        "float": 'Send amounts as decimal strings (e.g. "12.34"), not JSON floats.',
         "special": "Amount must be finite.",
         "places": "At most {places} decimal places.",
     }

@@ -6,7 +6,10 @@ prefix (databases ``nestegg_test_*``, broker vhost ``nestegg-test``, state dir
 ``.nestegg/test``) so they never touch the data of a running ``make run`` stack.
 """
 
-import eventlet
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
@@ -15,7 +18,6 @@ from psycogreen.eventlet import patch_psycopg  # noqa: E402
 patch_psycopg()
 
 import os  # noqa: E402
-import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
