@@ -82,6 +82,9 @@ class VaultKeyProvider(KeyProvider):
         self.key_name = key_name
         self._approle = (role_id, secret_id, approle_mount) if role_id and secret_id else None
         self._client = hvac.Client(url=addr, token=token, timeout=timeout, verify=verify)
+        if self._approle:
+            # hvac falls back to $VAULT_TOKEN / ~/.vault-token; with AppRole we log in instead.
+            self._client.token = None
         self._ready = False
         self._ready_lock = threading.Lock()
 

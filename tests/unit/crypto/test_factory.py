@@ -79,3 +79,15 @@ def test_get_key_provider_builds_one_provider_per_configuration(tmp_path):
     env_b = {"NESTEGG_STATE_DIR": str(tmp_path / "b")}
     assert get_key_provider(env_a) is get_key_provider(dict(env_a))
     assert get_key_provider(env_a) is not get_key_provider(env_b)
+
+
+def test_approle_ignores_an_ambient_vault_token(monkeypatch):
+    monkeypatch.setenv("VAULT_TOKEN", "hvs.ambient-root")
+    provider = key_provider_from_env(
+        {
+            "NESTEGG_KEY_PROVIDER": "vault",
+            "NESTEGG_VAULT_ROLE_ID": "r",
+            "NESTEGG_VAULT_SECRET_ID": "s",
+        }
+    )
+    assert not provider._client.token  # it must log in with AppRole, not borrow root
