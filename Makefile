@@ -16,7 +16,7 @@ test: install infra  ## the whole suite (lint, unit, integration, security, reli
 
 bench: install infra  ## benchmarks: print figures and write bench/results/*.json
 	@mkdir -p bench/results
-	@set -e; for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+	@set -e; for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 install: $(STAMP)
 

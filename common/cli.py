@@ -57,6 +57,15 @@ def cmd_broker_definitions(args) -> int:
     return 0
 
 
+def cmd_amqp_uri(args) -> int:
+    """Print a service's AMQP URI (its own broker user) for ``nameko run`` in containers."""
+    if args.service not in (*config.SERVICES, "gateway"):
+        print(f"unknown service {args.service!r}", file=sys.stderr)
+        return 2
+    print(config.load().amqp_uri(args.service))
+    return 0
+
+
 def cmd_run(args) -> int:
     from common import provision
     from common.stack import Stack
@@ -135,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(func=cmd_migrate)
     defs = sub.add_parser("broker-definitions", help="write rabbitmq/definitions.json")
     defs.set_defaults(func=cmd_broker_definitions)
+    amqp = sub.add_parser("amqp-uri", help="print a service's AMQP URI (contains its password)")
+    amqp.add_argument("service")
+    amqp.set_defaults(func=cmd_amqp_uri)
     run = sub.add_parser("run", help="set up and start the whole stack (Ctrl-C stops it)")
     run.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for /readyz")
     run.set_defaults(func=cmd_run)

@@ -18,6 +18,11 @@ class NesteggService:
         """Version, database and Redis reachability, uptime. Public: no principal needed."""
         return health.report(self.name, self.db.factory.kw["bind"], self.redis)
 
+    @rpc
+    def ping(self):
+        """Trivial round trip (liveness and the RPC overhead benchmark)."""
+        return "pong"
+
     @timer(interval=env_float("NESTEGG_OUTBOX_INTERVAL", 1.0))
     def relay_outbox(self):
         self.outbox.relay()

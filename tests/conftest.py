@@ -35,3 +35,20 @@ def settings():
     from common import config
 
     return config.load()
+
+
+@pytest.fixture(scope="session")
+def provisioned(settings):
+    """The test deployment's databases, roles, migrations and broker definitions, for real."""
+    from common import provision
+
+    provision.setup_all(settings)
+    return settings
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -7,14 +7,6 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def provisioned(settings):
-    from common import provision
-
-    provision.setup_all(settings)
-    return settings
-
-
-@pytest.fixture(scope="session")
 def admin_amqp_uri(provisioned):
     """The broker admin on the test vhost (the harness, not a service)."""
     from urllib.parse import quote
