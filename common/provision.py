@@ -6,6 +6,8 @@ Run by ``nestegg setup`` (and so by ``make run``) and by the test suite for its 
 from __future__ import annotations
 
 import contextlib
+import importlib
+import importlib.util
 import json
 import logging
 import time
@@ -139,6 +141,18 @@ def apply_broker_definitions(settings: Settings) -> None:
 def migrate_all(settings: Settings) -> None:
     for service in SERVICES:
         migrate.upgrade(service, url=settings.database_url(service))
+        harden(settings, service)
+
+
+def harden(settings: Settings, service: str) -> None:
+    """Admin-only steps a service declares after its migrations (``<svc>/provision_hooks.py``),
+    e.g. handing an append-only table to a NOLOGIN owner role. Discovered by name so that
+    common/ imports no service module statically."""
+    if importlib.util.find_spec(f"{service}.provision_hooks") is None:
+        return
+    hooks = importlib.import_module(f"{service}.provision_hooks")
+    with _admin_cursor(settings, settings.database_name(service)) as cur:
+        hooks.harden(cur, settings)
 
 
 def setup_all(settings: Settings, *, broker_too: bool = True) -> None:
