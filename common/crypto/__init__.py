@@ -22,7 +22,11 @@ from common.crypto.providers import (
     get_key_provider,
     key_provider_from_env,
 )
-from common.crypto.registry import register_encrypted_columns, register_model_columns
+from common.crypto.registry import (
+    register_database_url_resolver,
+    register_encrypted_columns,
+    register_model_columns,
+)
 from common.crypto.rotation import MappingRewrapSource, RotationReport, rotate_and_rewrap
 
 __all__ = [
@@ -45,6 +49,7 @@ __all__ = [
     "index_matches",
     "key_provider_from_env",
     "normalise",
+    "register_database_url_resolver",
     "register_encrypted_columns",
     "register_model_columns",
     "rotate_and_rewrap",

@@ -29,7 +29,11 @@ from sqlalchemy import create_engine
 from common.crypto.errors import CryptoError
 from common.crypto.providers.base import KeyProvider
 from common.crypto.providers.factory import get_key_provider
-from common.crypto.registry import EncryptedColumns, registered_encrypted_columns
+from common.crypto.registry import (
+    EncryptedColumns,
+    registered_encrypted_columns,
+    resolve_database_url,
+)
 from common.crypto.rotation import DEFAULT_BATCH_SIZE, RewrapTarget, rotate_and_rewrap
 from common.crypto.sql_source import SqlAlchemyRewrapSource
 
@@ -111,7 +115,7 @@ def build_sources(
     engines = {}
     sources = []
     for entry in entries:
-        url = env.get(entry.database_url_env)
+        url = resolve_database_url(entry, env)
         if not url:
             raise ConfigurationError(
                 f"{entry.qualified_table} is registered under ${entry.database_url_env}, "

@@ -6,11 +6,14 @@ Services register their columns once, next to their models::
     from common.crypto import register_encrypted_columns
 
     register_encrypted_columns(
-        database_url_env="USERS_DATABASE_URL", table="users", pk="id", columns=["email", "phone"]
+        database_url_env="NESTEGG_USERS_DATABASE_URL", table="users", pk="id",
+        columns=["email", "phone"],
     )
 
 ``database_url_env`` names the environment variable holding that service's database URL, so
-the registry holds no secret and each service's tables are rewrapped with its own role.
+the registry holds no secret and each service's tables are rewrapped with its own role. When
+the variable is unset, resolvers added with ``register_database_url_resolver`` are asked (the
+project config can derive ``NESTEGG_USERS_DATABASE_URL`` from its credentials store).
 Registering the same thing twice is a no-op; registering the same table differently is an
 error (two models disagreeing is a bug worth stopping on).
 """
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from common.crypto.context import CipherContext
@@ -41,6 +44,7 @@ class EncryptedColumns:
 
 
 _registry: dict[tuple[str, str | None, str], EncryptedColumns] = {}
+_resolvers: list[Callable[[str], str | None]] = []
 _lock = threading.Lock()
 
 
@@ -103,7 +107,28 @@ def registered_encrypted_columns() -> list[EncryptedColumns]:
         return sorted(_registry.values(), key=lambda e: (e.database_url_env, e.qualified_table))
 
 
+def register_database_url_resolver(resolver: Callable[[str], str | None]) -> None:
+    """Add a fallback that maps a variable name to a URL when the variable is unset."""
+    with _lock:
+        if resolver not in _resolvers:
+            _resolvers.append(resolver)
+
+
+def resolve_database_url(entry: EncryptedColumns, env: Mapping[str, str]) -> str | None:
+    url = env.get(entry.database_url_env)
+    if url:
+        return url
+    with _lock:
+        resolvers = list(_resolvers)
+    for resolver in resolvers:
+        url = resolver(entry.database_url_env)
+        if url:
+            return url
+    return None
+
+
 def unregister_all() -> None:
-    """Forget every registration (tests only)."""
+    """Forget every registration and resolver (tests only)."""
     with _lock:
         _registry.clear()
+        _resolvers.clear()

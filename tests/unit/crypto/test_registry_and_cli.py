@@ -127,6 +127,18 @@ def test_keys_rotate_and_status_commands(tmp_path, provider, cipher):
     assert "rewrapped to v2: 0 tokens rewrapped" in out.getvalue()
 
 
+def test_a_resolver_supplies_urls_for_unset_variables(tmp_path, provider, cipher):
+    from common.crypto import register_database_url_resolver
+
+    url, _, _ = _seed(tmp_path, cipher, n=3)
+    register_encrypted_columns("NESTEGG_USERS_DATABASE_URL", "users", "id", ["email"])
+    register_database_url_resolver(lambda var: url if var == "NESTEGG_USERS_DATABASE_URL" else None)
+    out = io.StringIO()
+    args = _parser().parse_args(["keys", "status", "--models", "json"])
+    assert run_keys_command(args, provider=provider, env={}, out=out) == 0
+    assert "email: current 3, stale 0, other 0, null 0" in out.getvalue()
+
+
 def test_keys_command_configuration_errors_exit_2(tmp_path, provider, capsys):
     register_encrypted_columns("TEST_MISSING_DATABASE_URL", "users", "id", ["email"])
     args = _parser().parse_args(["keys", "status", "--models", "json"])
@@ -137,9 +149,13 @@ def test_keys_command_configuration_errors_exit_2(tmp_path, provider, capsys):
     assert "no_such_module_xyz" in capsys.readouterr().err
 
 
-def test_default_model_modules_that_do_not_exist_are_noted(provider):
+def test_default_model_modules_that_do_not_exist_are_noted(provider, monkeypatch):
+    from common.crypto import cli
+
+    monkeypatch.setattr(cli, "DEFAULT_MODEL_MODULES", ("no_such_service_xyz.models",))
     args = _parser().parse_args(["keys", "status"])
     out = io.StringIO()
     code = run_keys_command(args, provider=provider, env={}, out=out)
     assert code == 0
+    assert "note: default model module no_such_service_xyz.models not found" in out.getvalue()
     assert "provider: local" in out.getvalue()
