@@ -93,7 +93,8 @@ class VaultKeyProvider(KeyProvider):
 
     # --- plumbing -----------------------------------------------------------------------------
     def _login(self) -> None:
-        assert self._approle is not None
+        if self._approle is None:
+            raise KeyProviderError("no Vault token and no AppRole credentials")
         role_id, secret_id, mount = self._approle
         self._client.auth.approle.login(role_id=role_id, secret_id=secret_id, mount_point=mount)
 
