@@ -161,7 +161,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def service_database_url(variable: str) -> str | None:
+    """Resolve ``NESTEGG_<SERVICE>_DATABASE_URL`` from generated credentials when it is unset."""
+    for service in config.SERVICES:
+        if variable == f"NESTEGG_{service.upper()}_DATABASE_URL":
+            return config.load().database_url(service)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        from common.crypto.registry import register_database_url_resolver
+    except ModuleNotFoundError:  # pragma: no cover
+        pass
+    else:
+        register_database_url_resolver(service_database_url)
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 
