@@ -34,21 +34,34 @@ class HouseholdLedger:
     history_start: date
 
 
-def _schedule_changes(entries: list[Entry], rng) -> None:
-    """Some card purchases are later corrected (modified) or reversed (removed) by the bank."""
+def _schedule_changes(entries: list[Entry], rng, anchor: date) -> None:
+    """Some card purchases are later corrected (modified) or reversed (removed) by the bank;
+    at least one of each happens within days of the anchor, so ``advance`` always shows both."""
+    candidates = []
     for entry in entries:
         if entry.post_date is None or entry.auth_date is None or entry.remove_on is not None:
             continue
+        if anchor - timedelta(days=1) <= entry.post_date <= anchor + timedelta(days=3):
+            candidates.append(entry)
         roll = rng.random()
-        if roll < 0.03:
-            entry.modify_on = entry.post_date + timedelta(days=rng.randint(1, 3))
-            if entry.merchant_name is None:
-                entry.modification = {"name": entry.name.split("  ")[0].strip() + " *ADJ"}
-            else:
-                delta = cents(random_amount(rng, "0.50", "6.00"))
-                entry.modification = {"amount": entry.amount + delta}
-        elif roll < 0.04:
+        if roll < 0.06:
+            _modify(entry, rng, entry.post_date + timedelta(days=rng.randint(1, 3)))
+        elif roll < 0.08:
             entry.remove_on = entry.post_date + timedelta(days=rng.randint(1, 4))
+    if len(candidates) >= 2:
+        modified, removed = rng.sample(candidates, 2)
+        _modify(modified, rng, modified.post_date + timedelta(days=2))
+        removed.modify_on, removed.modification = None, {}
+        removed.remove_on = removed.post_date + timedelta(days=2)
+
+
+def _modify(entry: Entry, rng, when: date) -> None:
+    entry.modify_on = when
+    if entry.merchant_name is None:
+        entry.modification = {"name": entry.name.split("  ")[0].strip() + " *ADJ"}
+    else:
+        delta = cents(random_amount(rng, "0.50", "6.00"))
+        entry.modification = {"amount": entry.amount + delta}
 
 
 def _opening_checking(entries: list[Entry], account: AccountSpec) -> Decimal:
@@ -114,6 +127,6 @@ def build_household(
     )
     savings_rate = Decimal(rng.randint(103, 110)) / 100
     recurring.add_payroll(b, start, end, max(Decimal(10000), cents(net_outflow * savings_rate)))
-    _schedule_changes(b.entries, rng)
+    _schedule_changes(b.entries, rng, anchor)
     opening["checking"] = _opening_checking(b.entries, by_role["checking"])
     return HouseholdLedger(b.entries, b.cash_flows, opening, holder, start)
