@@ -1,9 +1,10 @@
 """Discrete allocation: turn target weights and a cash amount into whole or fractional shares.
 
 Money is Decimal: cash and prices in, share counts and leftover cash out.  The greedy scheme is the
-one PyPortfolioOpt's ``DiscreteAllocation.greedy_portfolio`` describes: first buy as many units of
-each asset as its weight allows (largest weight first), then keep buying one more unit of the asset
-furthest below its target weight that the remaining cash can pay for.
+one PyPortfolioOpt's ``DiscreteAllocation.greedy_portfolio`` uses: first buy as many units of
+each asset as its weight allows (largest weight first), then keep buying one more unit of the
+affordable asset furthest below its target weight (weights measured against the amount invested
+so far) until no asset is both affordable and below target.
 """
 
 from __future__ import annotations
@@ -71,17 +72,16 @@ def allocate(
             shares[k] = n
             left -= cost
     while True:
-        invested = cash - left
+        invested = sum((shares[k] * px[k] for k in w), Decimal(0))
         best, best_gap = None, None
-        for k in w:
-            unit = step * px[k]
-            if unit > left:
+        for k in sorted(w, key=lambda t: (-w[t], t)):
+            if step * px[k] > left:
                 continue
-            current = shares[k] * px[k] / cash if cash else Decimal(0)
+            current = shares[k] * px[k] / invested if invested else Decimal(0)
             gap = w[k] - current
             if best_gap is None or gap > best_gap:
                 best, best_gap = k, gap
-        if best is None or invested >= cash:
+        if best is None or best_gap <= 0:
             break
         shares[best] += step
         left -= step * px[best]
