@@ -1,0 +1,158 @@
+"""Drift and tax-aware rebalancing."""
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+
+from portfolio.allocation import equity_share, glide_path, target_allocation
+from portfolio.errors import InvalidInput
+from portfolio.lots import AccountType, InvestmentTransaction, Lot, RealizedGain, TxKind
+from portfolio.rebalance import drift, plan_rebalance
+from portfolio.tlh import TaxRates
+
+TODAY = dt.date(2024, 6, 15)
+RATES = TaxRates(D("0.35"), D("0.15"))
+ACCTS = {"tax": AccountType.TAXABLE, "ira": AccountType.TRADITIONAL_IRA}
+PRICES = {"VTI": D(100), "SCHB": D(50), "ITOT": D(100), "BND": D(50), "BIV": D(50), "IUSB": D(50)}
+TARGET = {"us_stocks": D("0.6"), "us_bonds": D("0.4")}
+
+
+def lot(id, ticker, qty, basis, acquired=dt.date(2020, 1, 2), acct="tax"):
+    return Lot(id, acct, ticker, D(qty), D(basis), acquired, opened_by=id)
+
+
+def test_drift_is_half_the_sum_of_absolute_differences():
+    dr = drift({"a": D(70), "b": D(30)}, {"a": D("0.6"), "b": D("0.4")})
+    assert dr.per_class == {"a": D("0.1"), "b": D("-0.1")}
+    assert dr.total == D("0.1")
+    dr = drift({"a": D(50), "b": D(25), "c": D(25)}, {"a": D("0.5"), "b": D("0.5")})
+    assert dr.total == D("0.25")
+    with pytest.raises(InvalidInput, match="sum to 1"):
+        drift({"a": D(1)}, {"a": D("0.9")})
+    with pytest.raises(InvalidInput, match="negative"):
+        drift({"a": D(-1)}, {"a": D(1)})
+
+
+def test_within_band_only_new_cash_is_invested_in_underweight_class():
+    lots = [lot("s", "VTI", "61", "5000"), lot("b", "BND", "78", "3900")]  # 6100 / 3900 -> drift 1%
+    p = plan_rebalance(lots, PRICES, ACCTS, TARGET, today=TODAY, rates=RATES, cash={"tax": D(1000)})
+    assert not p.rebalanced
+    buys = [(t.ticker, t.amount) for t in p.trades]
+    assert buys[0][0] == "BND" and buys[0][1] == D(500)  # bonds short by 500 of 11,000 x 40%
+    assert sum(t.amount for t in p.trades) <= D(1000)
+    assert p.drift_after.total < p.drift_before.total
+
+
+def test_sells_cheapest_tax_lots_first():
+    # stocks 9000 (target 6000 of 10000): sell 3000.  Lot order by tax cost per dollar:
+    lots = [
+        lot("st_gain", "VTI", "10", "500", acquired=dt.date(2024, 3, 1)),  # ST gain
+        lot("lt_gain", "VTI", "20", "1000"),  # LT gain
+        lot("lt_loss", "VTI", "20", "2400"),  # LT loss
+        lot("st_loss", "VTI", "10", "1300", acquired=dt.date(2024, 2, 1)),  # ST loss
+        lot("ira", "VTI", "30", "100", acct="ira"),  # gain, but tax-free in the IRA
+        lot("bonds", "BND", "20", "1000"),
+    ]
+    p = plan_rebalance(lots, PRICES, ACCTS, TARGET, today=TODAY, rates=RATES)
+    sells = [t for t in p.trades if t.side == "sell"]
+    assert [t.lot_id for t in sells] == ["st_loss", "lt_loss"]
+    assert sells[0].estimated_tax == D("-105.00")  # -300 x 35%
+    assert sells[1].estimated_tax == D("-60.00")  # -400 x 15%
+    assert sum(t.amount for t in sells) == D(3000)
+    buys = [t for t in p.trades if t.side == "buy"]
+    assert {t.ticker for t in buys} == {"BND"} and {t.account_id for t in buys} == {"tax"}
+    assert p.drift_after.total < D("0.001")
+
+
+def test_prefers_tax_advantaged_account_for_gains():
+    lots = [
+        lot("lt_gain", "VTI", "40", "1000"),
+        lot("ira", "VTI", "50", "100", acct="ira"),
+        lot("b", "BND", "20", "1000"),
+    ]
+    p = plan_rebalance(lots, PRICES, ACCTS, TARGET, today=TODAY, rates=RATES)
+    sells = [t for t in p.trades if t.side == "sell"]
+    assert sells[0].lot_id == "ira" and sells[0].estimated_tax == 0
+    buys = [t for t in p.trades if t.side == "buy"]
+    assert buys and all(t.account_id == "ira" for t in buys)
+
+
+def test_never_creates_a_wash_sale():
+    lots = [
+        lot("loss", "VTI", "50", "6000"),  # loss lot
+        lot("gain", "SCHB", "80", "2000"),  # gain lot in same class (4000 value)
+        lot("b", "BND", "20", "1000"),
+    ]
+    recent = [
+        InvestmentTransaction(
+            "p", "ira", "VTI", TODAY - dt.timedelta(days=5), TxKind.BUY, D(1), D(100)
+        )
+    ]
+    p = plan_rebalance(lots, PRICES, ACCTS, TARGET, today=TODAY, rates=RATES, history=recent)
+    sold = {t.lot_id for t in p.trades if t.side == "sell"}
+    assert "loss" not in sold and "gain" in sold
+    # and never buys back something sold at a loss in the last 30 days
+    lots2 = [lot("s", "VTI", "30", "2000"), lot("b", "BIV", "20", "1000")]
+    loss_sale = RealizedGain(
+        "x",
+        "tax",
+        "BND",
+        D(1),
+        D(40),
+        D(60),
+        dt.date(2023, 1, 1),
+        TODAY - dt.timedelta(days=3),
+        True,
+        "s",
+    )
+    p2 = plan_rebalance(
+        lots2, PRICES, ACCTS, TARGET, today=TODAY, rates=RATES, realized=[loss_sale]
+    )
+    assert {t.ticker for t in p2.trades if t.side == "buy"} == {"BIV"}
+
+
+def test_rebalance_bad_input():
+    with pytest.raises(InvalidInput, match="cash"):
+        plan_rebalance([], PRICES, ACCTS, TARGET, today=TODAY, rates=RATES, cash={"tax": D(-1)})
+    with pytest.raises(InvalidInput, match="positive price"):
+        plan_rebalance([lot("x", "VTI", "1", "1")], {}, ACCTS, TARGET, today=TODAY, rates=RATES)
+    with pytest.raises(InvalidInput, match="band"):
+        plan_rebalance(
+            [lot("x", "VTI", "1", "1")], PRICES, ACCTS, TARGET, today=TODAY, rates=RATES, band=D(2)
+        )
+
+
+def test_unclassified_holdings_are_left_alone():
+    p = plan_rebalance([lot("x", "VTI", "10", "900"), lot("y", "ZZZZ", "5", "10")], {**PRICES, "ZZZZ": D(3)}, ACCTS, TARGET,
+                       today=TODAY, rates=RATES)  # fmt: skip
+    assert p.unclassified == ["ZZZZ"]
+    assert all(t.ticker != "ZZZZ" for t in p.trades)
+
+
+# --------------------------------------------------------------------------- target allocation
+
+
+def test_target_allocation_sums_to_one_and_follows_risk_score():
+    for score in range(1, 11):
+        w = target_allocation(score, 30)
+        assert sum(w.values()) == 1
+        assert all(v > 0 for v in w.values())
+    eq = [equity_share(s, 30) for s in range(1, 11)]
+    assert eq == sorted(eq) and eq[0] == D("0.1") and eq[-1] == D(1)
+    assert "munis" in target_allocation(5, 20, use_munis=True)
+
+
+def test_glide_path_reduces_equity_as_goal_nears():
+    path = glide_path(9, 20)
+    shares = [s for _, s in path]
+    assert path[0] == (20, D("0.9")) and path[-1] == (0, D("0.2"))
+    assert all(b <= a for a, b in zip(shares, shares[1:], strict=False))
+    assert equity_share(2, 0) == D("0.2") and equity_share(1, 0) == D("0.1")
+
+
+def test_allocation_bad_input():
+    with pytest.raises(InvalidInput, match="1 to 10"):
+        target_allocation(11, 5)
+    with pytest.raises(InvalidInput, match="negative"):
+        target_allocation(5, -1)
