@@ -84,7 +84,9 @@ class LedgerBuilder:
         if role == "checking":
             name = bank_text.debit_card_line(self.style, rng, day, line, self.accounts[role].mask)
         else:
-            name = bank_text.finish(self.style, line) if self.style != "debit_mixed" else line
+            # credit-card lines keep the network's own case, except where the bank truncates
+            truncating = self.style == "truncated_upper"
+            name = bank_text.finish(self.style, line) if truncating else line
         return self.add(
             role,
             amount,

@@ -160,8 +160,9 @@ def test_now_cursor_fast_forwards(client, linker):
 
 
 def test_same_seed_same_data(client, linker, server, api_for):
-    from aggregation.sandbox import SandboxServer
     from plaid.model.institutions_get_by_id_request import InstitutionsGetByIdRequest  # noqa
+
+    from aggregation.sandbox import SandboxServer
 
     def first_page(api, access_token):
         page = api.transactions_sync(TransactionsSyncRequest(access_token=access_token, count=200))
