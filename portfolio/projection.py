@@ -4,8 +4,10 @@ Model (month m = 0 .. 12*years - 1, all paths at once):
 
 * Portfolio return: log-normal with the allocation's annual arithmetic mean mu and volatility
   sigma: annual log-return variance s2 = ln(1 + sigma^2 / (1 + mu)^2), mean ln(1 + mu) - s2/2,
-  both divided by 12 for a month.  ``distribution="student_t"`` uses Student-t shocks with
-  ``t_df`` degrees of freedom scaled to unit variance (fat tails, same mean and volatility).
+  both divided by 12 for a month.  ``distribution="student_t"`` makes the shocks fat-tailed:
+  a normal scale mixture z / sqrt(w) with w ~ chi2(df) / df drawn once per path and year, so
+  every month's shock is exactly Student-t with ``t_df`` degrees of freedom (scaled to unit
+  variance: same mean and volatility) and calm and turbulent years cluster within a year.
 * Fees: the balance is multiplied by (1 - fee)^(1/12) each month.
 * Inflation: one normal draw per path and year, N(inflation, inflation_vol), applied monthly as
   (1 + i)^(1/12); it deflates balances to today's dollars and indexes withdrawals.
@@ -113,10 +115,11 @@ def _shock_scale(a: Assumptions) -> float:
     return float(np.sqrt((a.t_df - 2) / a.t_df)) if a.distribution == "student_t" else 1.0
 
 
-def _draw_month(rng: np.random.Generator, a: Assumptions, paths: int) -> np.ndarray:
-    if a.distribution == "student_t":
-        return rng.standard_t(a.t_df, paths)
-    return rng.standard_normal(paths)
+def _mixing(rng: np.random.Generator, a: Assumptions, years: int, paths: int) -> np.ndarray | None:
+    """sqrt(chi2(df) / df) per path and year for Student-t shocks (None for normal)."""
+    if a.distribution != "student_t":
+        return None
+    return np.sqrt(rng.standard_gamma(a.t_df / 2, (years, paths)) * (2 / a.t_df))
 
 
 def simulate_reference(plan: Plan, a: Assumptions, *, paths: int = 10_000, seed: int = 0):
@@ -128,12 +131,15 @@ def simulate_reference(plan: Plan, a: Assumptions, *, paths: int = 10_000, seed:
     fee_f = (1 - a.fee) ** (1 / 12)
     contrib, withdraw = _cash_flows(plan)
     infl = rng.normal(a.inflation, a.inflation_vol, (plan.years, paths))
+    mix = _mixing(rng, a, plan.years, paths)
     balance = np.full(paths, float(plan.initial_balance))
     level = np.ones(paths)
     alive = np.ones(paths, dtype=bool)
     real_year_end = np.empty((plan.years, paths))
     for m in range(plan.years * 12):
-        z = _draw_month(rng, a, paths)
+        z = rng.standard_normal(paths)
+        if mix is not None:
+            z = z / mix[m // 12]
         growth = np.exp(mu_m + sd_m * scale * z) * fee_f
         level = level * (1 + infl[m // 12]) ** (1 / 12)
         balance = balance * growth + contrib[m] - withdraw[m] * level
@@ -158,6 +164,7 @@ def simulate(plan: Plan, a: Assumptions, *, paths: int = 10_000, seed: int = 0):
     fee_f = (1 - a.fee) ** (1 / 12)
     contrib, withdraw = _cash_flows(plan)
     infl = rng.normal(a.inflation, a.inflation_vol, (plan.years, paths))
+    mix = _mixing(rng, a, plan.years, paths)
     monthly_infl = (1 + infl) ** (1 / 12)
     balance = np.full(paths, float(plan.initial_balance))
     level = np.ones(paths)
@@ -169,10 +176,9 @@ def simulate(plan: Plan, a: Assumptions, *, paths: int = 10_000, seed: int = 0):
     for y in range(plan.years):
         # One year of shocks at a time: the same stream as drawing month by month, but in
         # blocks that stay in cache.
-        if a.distribution == "student_t":
-            z = rng.standard_t(a.t_df, (12, paths))
-        else:
-            z = rng.standard_normal((12, paths))
+        z = rng.standard_normal((12, paths))
+        if mix is not None:
+            z /= mix[y]
         z *= shock
         z += mu_m
         growth = np.exp(z, out=z)
