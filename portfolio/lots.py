@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -151,16 +151,19 @@ def build_lots(
     *,
     identical: Callable[[str], frozenset[str]] | None = None,
 ) -> LotBook:
-    """Replay transactions in date order into lots and realised gains, then apply wash sales."""
+    """Replay transactions in date order into lots and realised gains, with wash sales applied
+    as they happen (so a later sale of a replacement lot uses its adjusted basis)."""
     txs = sorted(transactions, key=lambda t: (t.date, 0 if t.is_purchase else 1, t.id))
-    book = LotBook()
-    by_id: dict[str, int] = {}
     for tx in txs:
         _check_tx(tx)
         if tx.account_id not in account_types:
             raise InvalidInput(
                 "account_id", f"transaction {tx.id}: unknown account {tx.account_id}"
             )
+    wash = _WashSales(txs, account_types, identical or (lambda t: frozenset({t})))
+    book = LotBook()
+    by_id: dict[str, int] = {}
+    for tx in txs:
         if tx.is_purchase:
             lot = Lot(
                 id=tx.id,
@@ -174,9 +177,11 @@ def build_lots(
             )
             by_id[lot.id] = len(book.lots)
             book.lots.append(lot)
+            wash.on_purchase(book, by_id[lot.id])
         else:
+            first = len(book.realized)
             _sell(book, by_id, tx)
-    _apply_wash_sales(book, txs, account_types, identical or (lambda t: frozenset({t})))
+            wash.on_sale(book, by_id, first)
     return book
 
 
@@ -235,54 +240,71 @@ def _sell(book: LotBook, by_id: dict[str, int], tx: InvestmentTransaction) -> No
         book.lots[i] = replace(lot, quantity=lot.quantity - qty, cost_basis=lot.cost_basis - basis)
 
 
-def _apply_wash_sales(
-    book: LotBook,
-    txs: Sequence[InvestmentTransaction],
-    account_types: dict[str, AccountType],
-    identical: Callable[[str], frozenset[str]],
-) -> None:
-    """Match loss sales in taxable accounts with replacement purchases within +-30 days."""
-    used: dict[str, Decimal] = defaultdict(lambda: ZERO)  # replacement shares already matched
-    purchases = [t for t in txs if t.is_purchase]
-    lot_index = {lot.id: i for i, lot in enumerate(book.lots)}
-    for k, rg in enumerate(list(book.realized)):
-        loss = rg.cost_basis - rg.proceeds
-        if loss <= 0 or account_types[rg.account_id].tax_advantaged:
-            continue
-        group = identical(rg.ticker)
-        to_match = rg.quantity
-        disallowed = ZERO
-        for p in purchases:
-            if to_match <= 0:
-                break
-            if p.ticker not in group or p.id == rg.lot_id:
+class _WashSales:
+    """Matches loss sales in taxable accounts with replacement purchases within +-30 days.
+
+    Each replacement share absorbs at most one sold share (in date order).  The matched part of
+    the loss is disallowed; it goes into the replacement lot's basis and the sold lot's holding
+    period is added to the replacement's, immediately if the replacement was bought before the
+    sale, or when it is bought (pending) if after.  Replacements in tax-advantaged accounts take
+    no basis: the loss is lost permanently.
+    """
+
+    def __init__(self, txs, account_types, identical) -> None:
+        self.purchases = [t for t in txs if t.is_purchase]
+        self.types = account_types
+        self.identical = identical
+        self.used: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        self.pending: dict[str, list[tuple[Decimal, int]]] = defaultdict(list)
+
+    def on_purchase(self, book: LotBook, i: int) -> None:
+        for amount, held_days in self.pending.pop(book.lots[i].id, []):
+            self._adjust(book, i, amount, held_days)
+
+    @staticmethod
+    def _adjust(book: LotBook, i: int, amount: Decimal, held_days: int) -> None:
+        lot = book.lots[i]
+        if lot.quantity <= 0:
+            return
+        book.lots[i] = replace(
+            lot,
+            cost_basis=lot.cost_basis + amount,
+            acquired=min(lot.acquired, lot.trade_date - dt.timedelta(days=held_days)),
+        )
+
+    def on_sale(self, book: LotBook, by_id: dict[str, int], first: int) -> None:
+        sold_lots = {rg.lot_id for rg in book.realized[first:]}
+        for k in range(first, len(book.realized)):
+            rg = book.realized[k]
+            loss = rg.cost_basis - rg.proceeds
+            if loss <= 0 or self.types[rg.account_id].tax_advantaged:
                 continue
-            if abs((p.date - rg.sold).days) > WASH_WINDOW_DAYS:
-                continue
-            avail = p.quantity - used[p.id]
-            if avail <= 0:
-                continue
-            matched = min(avail, to_match)
-            used[p.id] += matched
-            to_match -= matched
-            part = loss * matched / rg.quantity
-            disallowed += part
-            if account_types[p.account_id].tax_advantaged:
-                book.permanently_disallowed += part
-                continue
-            i = lot_index.get(p.id)
-            if i is None:
-                continue
-            lot = book.lots[i]
-            # Shares of the replacement lot still open get the basis (sold ones: already realised).
+            group = self.identical(rg.ticker)
+            to_match, disallowed = rg.quantity, ZERO
             held_days = (rg.sold - rg.acquired).days
-            book.lots[i] = replace(
-                lot,
-                cost_basis=lot.cost_basis + (part if lot.quantity > 0 else ZERO),
-                acquired=min(lot.acquired, lot.trade_date - dt.timedelta(days=held_days)),
-            )
-        if disallowed:
-            book.realized[k] = replace(rg, wash_sale_disallowed=disallowed)
+            for p in self.purchases:
+                if to_match <= 0:
+                    break
+                if p.ticker not in group or p.id in sold_lots:
+                    continue
+                if abs((p.date - rg.sold).days) > WASH_WINDOW_DAYS:
+                    continue
+                avail = p.quantity - self.used[p.id]
+                if avail <= 0:
+                    continue
+                matched = min(avail, to_match)
+                self.used[p.id] += matched
+                to_match -= matched
+                part = loss * matched / rg.quantity
+                disallowed += part
+                if self.types[p.account_id].tax_advantaged:
+                    book.permanently_disallowed += part
+                elif p.id in by_id:
+                    self._adjust(book, by_id[p.id], part, held_days)
+                else:
+                    self.pending[p.id].append((part, held_days))
+            if disallowed:
+                book.realized[k] = replace(rg, wash_sale_disallowed=disallowed)
 
 
 @dataclass(frozen=True)

@@ -228,3 +228,32 @@ def test_reconcile_flags_mismatches_both_ways():
         )
         == []
     )
+
+
+def test_later_sale_of_replacement_lot_uses_adjusted_basis():
+    book = build_lots(
+        [
+            tx("b1", "buy", "10", "100", d(2023, 1, 3)),
+            tx("s1", "sell", "10", "80", d(2023, 6, 1)),  # loss 200, washed by b2
+            tx("b2", "buy", "10", "82", d(2023, 6, 20)),
+            tx("s2", "sell", "10", "90", d(2023, 9, 1)),  # 900 - (820 + 200) = -120
+        ],
+        ACCTS,
+    )
+    first, second = book.realized
+    assert first.wash_sale_disallowed == D(200)
+    assert second.cost_basis == D(1020) and second.gain == D(-120)
+    # holding period tacked on: Jan 3 -> Jun 1 (149 days) before Jun 20
+    assert second.acquired == d(2023, 6, 20) - dt.timedelta(days=149)
+
+
+def test_shares_sold_in_the_same_sale_are_not_replacements():
+    book = build_lots(
+        [
+            tx("b1", "buy", "10", "100", d(2023, 1, 3)),
+            tx("b2", "buy", "5", "90", d(2023, 5, 20)),
+            tx("s1", "sell", "15", "80", d(2023, 6, 1)),  # both lots sold: nothing replaces them
+        ],
+        ACCTS,
+    )
+    assert all(r.wash_sale_disallowed == 0 for r in book.realized)
