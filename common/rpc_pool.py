@@ -109,7 +109,6 @@ class PooledProxy:
     context: dict
     created: float = field(default_factory=time.monotonic)
     last_used: float = field(default_factory=time.monotonic)
-    calls: int = 0
 
     def set_timeout(self, seconds: float) -> None:
         # nameko reads this attribute at every drain_events (see module docstring)
@@ -273,15 +272,14 @@ class RpcPool:
         if seconds <= 0:
             raise ValueError(f"RPC timeout must be positive, got {timeout}")
         proxy = self._checkout()
-        proxy.set_timeout(seconds)
-        proxy.context.clear()
-        request_id = request_id_var.get()
-        if request_id:
-            proxy.context["request_id"] = request_id
-        proxy.calls += 1
         with self._cond:
             self.stats["calls"] += 1
         try:
+            proxy.set_timeout(seconds)
+            proxy.context.clear()  # the very dict nameko serialises into the headers
+            request_id = request_id_var.get()
+            if request_id:
+                proxy.context["request_id"] = request_id
             result = getattr(proxy.cluster[service], method)(*args, **kwargs)
         except DomainError:
             self._checkin(proxy)
@@ -306,6 +304,9 @@ class RpcPool:
                 raise ServiceUnavailable("The message broker is unreachable") from None
             log.exception("unexpected RPC client failure calling %s.%s", service, method)
             raise InternalServiceError() from None
+        except BaseException:  # interrupted mid-call (KeyboardInterrupt, greenlet kill)
+            self._discard(proxy)
+            raise
         self._checkin(proxy)
         return result
 

@@ -97,6 +97,12 @@ def _allowed_methods() -> list[str]:
     return sorted(adapter.allowed_methods(request.path))
 
 
+def _too_large(limit: int) -> RequestEntityTooLarge:
+    exc = RequestEntityTooLarge()
+    exc.problem_detail = f"The request body exceeds the limit of {limit} bytes."
+    return exc
+
+
 def enforce_body_policy() -> None:
     if request.method in REFUSED_METHODS:
         raise MethodNotAllowed(valid_methods=_allowed_methods())
@@ -104,9 +110,7 @@ def enforce_body_policy() -> None:
         return  # 404 / 405 win over anything about the body
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit is not None and (request.content_length or 0) > limit:
-        exc = RequestEntityTooLarge()
-        exc.problem_detail = f"The request body exceeds the limit of {limit} bytes."
-        raise exc
+        raise _too_large(limit)
     if not _has_body():
         return
     view = current_app.view_functions.get(request.endpoint)
@@ -119,8 +123,12 @@ def enforce_body_policy() -> None:
             raise exc
     elif not _is_json(mimetype):
         raise UnsupportedMediaType()
+    if request.content_length is None and limit is not None:
+        # chunked: werkzeug stops reading at the limit without complaint, so check here
+        if len(request.get_data(cache=True)) >= limit:
+            raise _too_large(limit)
     if _is_json(mimetype):
-        request.get_json(cache=True)  # raises MalformedJson (400) or RequestEntityTooLarge
+        request.get_json(cache=True)  # raises MalformedJson (400)
 
 
 def init_app(app: Flask) -> None:

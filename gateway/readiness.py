@@ -6,6 +6,7 @@ report is bounded by ``timeout`` plus a small margin, so ``/readyz`` never hangs
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -74,7 +75,11 @@ def readiness_report(
     }
     for service in services:
         checks[f"service:{service}"] = service_check(rpc, service, timeout)
-    futures = {name: executor.submit(_timed, check) for name, check in checks.items()}
+    # each check runs in a copy of this context, so the request id reaches the RPC calls
+    futures = {
+        name: executor.submit(contextvars.copy_context().run, _timed, check)
+        for name, check in checks.items()
+    }
     wait(futures.values(), timeout=timeout + 0.5)
     results = {}
     for name, future in futures.items():

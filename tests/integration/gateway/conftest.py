@@ -1,0 +1,128 @@
+"""A throwaway RabbitMQ vhost and tiny nameko services named like the real ones.
+
+The services answer ``health`` and a few test methods; ``whoami`` returns the nameko context
+data the caller sent, so the request id can be checked end to end.
+"""
+
+import contextlib
+import uuid
+
+import pytest
+import requests
+
+RABBIT_API = "http://127.0.0.1:15672/api"
+AUTH = ("guest", "guest")
+
+
+def _service_class(service_name):
+    import eventlet
+    from nameko.extensions import DependencyProvider
+    from nameko.rpc import rpc
+
+    from common.errors import NotFound
+    from common.rpc import InternalError
+
+    class ContextData(DependencyProvider):
+        def get_dependency(self, worker_ctx):
+            return dict(worker_ctx.data)
+
+    class TinyService:
+        name = service_name
+        context_data = ContextData()
+
+        @rpc
+        def health(self):
+            return {"service": service_name, "status": "ok", "database": {"ok": True}}
+
+        @rpc
+        def whoami(self):
+            return {"service": service_name, "request_id": self.context_data.get("request_id")}
+
+        @rpc
+        def slow(self, seconds):
+            eventlet.sleep(seconds)
+            return "late"
+
+        @rpc
+        def missing(self, thing):
+            raise NotFound(f"No such {thing}", {"thing": thing})
+
+        @rpc
+        def crash(self):
+            raise InternalError()
+
+        @rpc
+        def leak(self):
+            raise ZeroDivisionError("SELECT secret FROM users")
+
+        @rpc
+        def add(self, a, b):
+            from decimal import Decimal
+
+            return str(Decimal(a) + Decimal(b))
+
+    return TinyService
+
+
+@pytest.fixture(scope="module")
+def vhost():
+    try:
+        requests.get(f"{RABBIT_API}/overview", auth=AUTH, timeout=5).raise_for_status()
+    except requests.RequestException as exc:  # pragma: no cover - infra missing
+        pytest.fail(f"RabbitMQ management API not reachable: {exc}")
+    name = f"nestegg-gw-test-{uuid.uuid4().hex[:8]}"
+    requests.put(f"{RABBIT_API}/vhosts/{name}", auth=AUTH, timeout=10).raise_for_status()
+    requests.put(
+        f"{RABBIT_API}/permissions/{name}/guest",
+        auth=AUTH,
+        timeout=10,
+        json={"configure": ".*", "write": ".*", "read": ".*"},
+    ).raise_for_status()
+    yield name
+    requests.delete(f"{RABBIT_API}/vhosts/{name}", auth=AUTH, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def amqp_uri(vhost):
+    return f"pyamqp://guest:guest@127.0.0.1:5672/{vhost}"
+
+
+@pytest.fixture(scope="module")
+def start_services(amqp_uri):
+    """``start_services("users", "portfolio")`` starts one tiny container per name."""
+    from nameko.containers import ServiceContainer
+
+    running = {}
+
+    def start(*names):
+        for name in names:
+            if name in running:
+                continue
+            container = ServiceContainer(
+                _service_class(name), {"AMQP_URI": amqp_uri, "max_workers": 4}
+            )
+            container.start()
+            running[name] = container
+        return running
+
+    yield start
+    for container in running.values():
+        with contextlib.suppress(Exception):
+            container.kill()
+
+
+@pytest.fixture
+def pool_factory(amqp_uri):
+    from common.rpc_pool import RpcPool
+
+    pools = []
+
+    def make(uri=None, **kwargs):
+        kwargs.setdefault("timeout", 3.0)
+        pool = RpcPool(uri or amqp_uri, **kwargs)
+        pools.append(pool)
+        return pool
+
+    yield make
+    for pool in pools:
+        pool.close()
