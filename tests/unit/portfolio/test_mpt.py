@@ -107,6 +107,13 @@ def test_l2_regularisation_matches_pypfopt(gamma):
         w = getattr(mpt, method)(mu, S, bounds=(0, 1), l2_gamma=gamma, **kwargs)
         ref = ppo(mu, S, (0, 1), method, l2=gamma, **kwargs)
         assert np.max(np.abs(w - ref)) < WEIGHT_TOL
+    w = mpt.max_quadratic_utility(mu, S, risk_aversion=2.5, bounds=(0, 0.3), l2_gamma=gamma)
+    ref = ppo(mu, S, (0, 0.3), "max_quadratic_utility", 2.5, l2=gamma)
+    assert np.max(np.abs(w - ref)) < WEIGHT_TOL
+    target = float(np.mean(mu))
+    w = mpt.efficient_return(mu, S, target, bounds=(0, 0.3), l2_gamma=gamma)
+    ref = ppo(mu, S, (0, 0.3), "efficient_return", target, l2=gamma)
+    assert np.max(np.abs(w - ref)) < WEIGHT_TOL
     w0 = mpt.max_sharpe(mu, S)
     w1 = mpt.max_sharpe(mu, S, l2_gamma=gamma)
     assert np.sum(w1 > 1e-4) >= np.sum(w0 > 1e-4)  # L2 spreads the weights
