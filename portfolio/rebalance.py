@@ -218,9 +218,7 @@ def plan_rebalance(
                 price = prices[lot.ticker]
                 qty = min(lot.quantity, _quantity(excess, price, fractional))
                 if qty <= 0:
-                    qty = lot.quantity if not fractional else qty
-                    if qty <= 0:
-                        break
+                    break  # less than one unit left to sell
                 amount = (qty * price).quantize(CENT)
                 gain = (qty * (price - lot.basis_per_share)).quantize(CENT)
                 trades.append(

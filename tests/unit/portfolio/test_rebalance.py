@@ -156,3 +156,12 @@ def test_allocation_bad_input():
         target_allocation(11, 5)
     with pytest.raises(InvalidInput, match="negative"):
         target_allocation(5, -1)
+
+
+def test_whole_share_mode_never_oversells():
+    lots = [lot("s", "VTI", "70", "5000"), lot("b", "BND", "60", "3000")]  # 7000 / 3000 of 10000
+    p = plan_rebalance(lots, PRICES, ACCTS, TARGET, today=TODAY, rates=RATES, fractional=False)
+    sells = [t for t in p.trades if t.side == "sell"]
+    assert sells and all(t.quantity == t.quantity.to_integral_value() for t in p.trades)
+    assert sum(t.amount for t in sells) <= D(1000)
+    assert p.drift_after.total <= D("0.01")
