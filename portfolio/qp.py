@@ -115,14 +115,15 @@ def _kkt(prob: Problem, ws: WorkingSet, rhs_q: np.ndarray, homogeneous: np.ndarr
             lam, *_ = np.linalg.lstsq(C.T, -(prob.H @ X - rhs_q), rcond=None)
         return _KKT(X, lam, prob.H @ X - rhs_q + C.T @ lam)
     K = np.empty((nf + mc, nf + mc))
-    K[:nf, :nf] = prob.H[np.ix_(free, free)]
+    Hf = prob.H[free]
+    K[:nf, :nf] = Hf[:, free]
     Cf = C[:, free]
     K[:nf, nf:] = Cf.T
     K[nf:, :nf] = Cf
     K[nf:, nf:] = 0.0
     top = rhs_q[free]
     if fixed.size:
-        top = top - prob.H[np.ix_(free, fixed)] @ X[fixed]
+        top = top - Hf[:, fixed] @ X[fixed]
     try:
         sol = np.linalg.solve(K, np.vstack([top, bot]))
     except np.linalg.LinAlgError as exc:
