@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - hand-written data tables read best one entry a line
 """Deterministic generator of the labelled training corpus of raw bank strings.
 
 For every PFC v2 detailed category it takes the hand-written merchants in ``corpus_spec`` (real
@@ -41,6 +42,7 @@ CORPUS_COLUMNS = (
     "payment_channel",
     "category_detailed",
     "merchant",
+    "merchant_type",
     "country",
     "family",
 )
@@ -50,6 +52,7 @@ COUNTRY_WEIGHTS = (0.45, 0.2, 0.12, 0.12, 0.11)
 
 # (city, region code) per country; the second half of each list are smaller towns that the
 # normaliser's gazetteer does not know, as in real statements.
+# fmt: off
 CITIES: dict[str, tuple[tuple[str, str], ...]] = {
     "US": (
         ("NEW YORK", "NY"), ("BROOKLYN", "NY"), ("LOS ANGELES", "CA"), ("SAN FRANCISCO", "CA"),
@@ -220,6 +223,7 @@ FAMILY_B: dict[str, tuple[str, ...]] = {
     "credit": ("Payment from {Mt}", "{Mt} - deposit", "Incoming transfer from {Mt}", "{Mt} ref {ref6}", "{Ml}", "{Mt}"),
     "bank": ("{Mt}", "{Mt} ({Mon} {d})", "{Mt} - {ref6}", "{Ml}"),
 }
+# fmt: on
 CHANNEL_BY_KIND = {
     "store": (("in store", 0.88), ("online", 0.06), ("other", 0.06)),
     "web": (("online", 0.9), ("other", 0.06), ("in store", 0.04)),
@@ -333,7 +337,9 @@ def _fields(m: Merchant, country: str, rng: random.Random, family: str) -> dict[
         "ST": region,
         "CC": region,
         "Country": COUNTRY_NAMES[country] or region,
-        "store": rng.choice((_digits(rng, rng.choice((3, 4, 5))), "0" + _digits(rng, 3), _digits(rng, 2))),
+        "store": rng.choice(
+            (_digits(rng, rng.choice((3, 4, 5))), "0" + _digits(rng, 3), _digits(rng, 2))
+        ),
         "last4": _digits(rng, 4),
         "mmdd": f"{month:02d}{day:02d}",
         "mm_dd": f"{month:02d}/{day:02d}",
@@ -390,6 +396,7 @@ def generate_rows(seed: int = DEFAULT_SEED) -> Iterator[dict[str, str]]:
                     "payment_channel": _channel(kind, rng),
                     "category_detailed": m.detailed,
                     "merchant": m.name,
+                    "merchant_type": "local" if m.local else "brand",
                     "country": country,
                     "family": family,
                 }

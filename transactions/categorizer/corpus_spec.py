@@ -1,3 +1,4 @@
+# ruff: noqa: E501, SIM905 - hand-written data tables read best as word lists
 """Hand-written merchant lists per PFC v2 detailed category, used by ``corpus_gen``.
 
 Each ``Spec`` names real-world-style merchants per country style (US, UK, CA, AU, EU; ``any``
@@ -38,6 +39,7 @@ def S(detailed, kind, lo, hi, sign=-1, local=(), **brands) -> Spec:  # noqa: N80
     return Spec(detailed, kind, lo, hi, sign, local=tuple(local), **brands)
 
 
+# fmt: off
 SPECS: tuple[Spec, ...] = (
     # ---------------------------------------------------------------- INCOME
     S("INCOME_CHILD_SUPPORT", "credit", 150, 1500, 1,
@@ -1110,3 +1112,4 @@ POOLS: dict[str, tuple[str, ...]] = {
         ).split("|")
     ),
 }
+# fmt: on

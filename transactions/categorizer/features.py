@@ -25,6 +25,7 @@ AMOUNT_EDGES: tuple[Decimal, ...] = tuple(
 )
 N_BUCKETS = len(AMOUNT_EDGES) + 1
 CHANNELS: tuple[str, ...] = ("online", "in store", "other")
+WORD_REGEX = r"(?u)\b\w[\w'&-]*\b"
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class FeatureRow:
 
 def parse_amount(value: object) -> Decimal:
     """Decimal from a Decimal, int or numeric string; floats and garbage are refused."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise InvalidTransaction(f"amount must be a Decimal or a decimal string, got {value!r}")
     if isinstance(value, Decimal | int):
         amount = Decimal(value)
@@ -112,7 +113,7 @@ class TransactionFeatures(TransformerMixin, BaseEstimator):
         self.word_ = TfidfVectorizer(
             analyzer="word",
             ngram_range=self.word_ngrams,
-            token_pattern=r"(?u)\b\w[\w'&-]*\b",
+            token_pattern=WORD_REGEX,
             min_df=1,
             sublinear_tf=True,
             dtype=np.float32,

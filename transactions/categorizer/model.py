@@ -31,7 +31,7 @@ MODEL_FORMAT = 1
 
 @dataclass(frozen=True)
 class ModelParams:
-    C: float = 0.5  # noqa: N815 - scikit-learn's name
+    C: float = 0.2  # noqa: N815 - scikit-learn's name
     char_ngrams: tuple[int, int] = (2, 4)
     word_ngrams: tuple[int, int] = (1, 2)
     max_char_features: int = 100_000
@@ -169,8 +169,13 @@ def fit_model(
     labels: Sequence[str],
     groups: Sequence[str] | None = None,
     params: ModelParams | None = None,
+    temperature: float | None = None,
 ) -> CategorizerModel:
-    """Fit on ``rows``; ``groups`` (merchant keys) keep the calibration slice merchant-disjoint."""
+    """Fit on ``rows``; ``groups`` (merchant keys) keep the calibration slice merchant-disjoint.
+
+    Pass ``temperature`` to reuse one fitted earlier (for example by the evaluation model on
+    the same data distribution) and skip the calibration fit.
+    """
     params = params or ModelParams()
     rows, labels = list(rows), np.asarray(labels)
     if len(rows) != len(labels):
@@ -185,21 +190,28 @@ def fit_model(
     if len(groups) != len(rows):
         raise ValueError(f"{len(rows)} rows but {len(groups)} groups")
 
-    splitter = GroupShuffleSplit(
-        n_splits=1, test_size=params.calibration_fraction, random_state=params.seed
-    )
-    fit_idx, cal_idx = next(splitter.split(rows, labels, groups))
-    features, classifier = _fit_pair([rows[i] for i in fit_idx], labels[fit_idx], params)
-    known = {c: i for i, c in enumerate(classifier.classes_)}
-    cal_idx = np.asarray([i for i in cal_idx if labels[i] in known])
-    scores = classifier.decision_function(features.transform([rows[i] for i in cal_idx]))
-    temperature = fit_temperature(scores, np.asarray([known[labels[i]] for i in cal_idx]))
+    n_calibration = 0
+    if temperature is None:
+        splitter = GroupShuffleSplit(
+            n_splits=1, test_size=params.calibration_fraction, random_state=params.seed
+        )
+        fit_idx, cal_idx = next(splitter.split(rows, labels, groups))
+        features, classifier = _fit_pair([rows[i] for i in fit_idx], labels[fit_idx], params)
+        known = {c: i for i, c in enumerate(classifier.classes_)}
+        cal_idx = np.asarray([i for i in cal_idx if labels[i] in known])
+        if len(cal_idx) == 0:
+            raise ValueError("the calibration slice has no rows of a known category")
+        scores = classifier.decision_function(features.transform([rows[i] for i in cal_idx]))
+        temperature = fit_temperature(scores, np.asarray([known[labels[i]] for i in cal_idx]))
+        n_calibration = len(cal_idx)
+    elif not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
 
     features, classifier = _fit_pair(rows, labels, params)
     meta = {
         "n_rows": len(rows),
         "n_classes": len(classifier.classes_),
-        "n_calibration_rows": len(cal_idx),
+        "n_calibration_rows": n_calibration,
         "temperature": temperature,
         "sklearn": sklearn.__version__,
     }

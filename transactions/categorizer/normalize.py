@@ -97,7 +97,8 @@ _NOISE_PATTERNS = [
     r"\b(?:TEL|PHONE)\b",
     # reference and id fields: REF 123, ID: 12AB, CONF# 99, TRACE 123, AUTH 1234
     r"\b(?:REF(?:ERENCE)?|PPD ID|CCD ID|WEB ID|IAT ID|ID|CONF|TRACE|AUTH|TRN|TXN|SEQ|INV|"
-    r"MANDATE|MNDT|E2E|END TO END|TRANSACTION|TR)\s*(?:NO\.?|NUMBER)?\s*[:#.]?\s*[A-Z0-9-]*\d[A-Z0-9-]*",
+    r"MANDATE|MNDT|E2E|END TO END|TRANSACTION|TR)"
+    r"\s*(?:NO\.?|NUMBER)?\s*[:#.]?\s*[A-Z0-9-]*\d[A-Z0-9-]*",
     # store numbers: #1234, STORE 0998, STR 12, NO. 55
     r"#\s*\d+",
     r"\b(?:STORE|STR|STN|SHOP|BRANCH|NO\.?|NUM)\s*\d+\b",
@@ -108,23 +109,66 @@ _NOISE_PATTERNS = [
     r"(?<![A-Z0-9-])\d+(?:[.,]\d+)*(?![A-Z0-9-])",
 ]
 _NOISE_RE = re.compile("|".join(f"(?:{p})" for p in _NOISE_PATTERNS))
-_URL_RE = re.compile(r"\b(?:WWW\.)?([A-Z0-9-]+)\.(?:COM|CO\.UK|CO|NET|ORG|IO|CA|AU|DE|FR|UK)(?:/\S*)?\b")
+_URL_RE = re.compile(
+    r"\b(?:WWW\.)?([A-Z0-9-]+)\.(?:COM|CO\.UK|CO|NET|ORG|IO|CA|AU|DE|FR|UK)(?:/\S*)?\b"
+)
 _PUNCT_RE = re.compile(r"[*_#:;/\\|,\"()\[\]{}<>=+~^`!?]+|(?<!\w)[.'-]+|[.'-]+(?!\w)")
 _SPACE_RE = re.compile(r"\s+")
 
 COUNTRY_CODES = frozenset(
-    "US USA GB GBR UK CA CAN AU AUS NZ NZL IE IRL DE DEU FR FRA ES ESP IT ITA NL NLD BE BEL "
-    "AT AUT CH CHE PT PRT SE SWE DK DNK NO NOR FI FIN PL POL LU LUX".split()
+    [
+        "US",
+        "USA",
+        "GB",
+        "GBR",
+        "UK",
+        "CA",
+        "CAN",
+        "AU",
+        "AUS",
+        "NZ",
+        "NZL",
+        "IE",
+        "IRL",
+        "DE",
+        "DEU",
+        "FR",
+        "FRA",
+        "ES",
+        "ESP",
+        "IT",
+        "ITA",
+        "NL",
+        "NLD",
+        "BE",
+        "BEL",
+        "AT",
+        "AUT",
+        "CH",
+        "CHE",
+        "PT",
+        "PRT",
+        "SE",
+        "SWE",
+        "DK",
+        "DNK",
+        "NO",
+        "NOR",
+        "FI",
+        "FIN",
+        "PL",
+        "POL",
+        "LU",
+        "LUX",
+    ]
 )
-REGION_CODES = frozenset(
-    # US states and DC
+_US_STATES = (
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
-    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY "
-    # Canadian provinces
-    "AB BC MB NB NL NS NT NU ON PE QC SK YT "
-    # Australian states
-    "NSW VIC QLD WA SA TAS ACT NT".split()
+    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY"
 )
+_CA_PROVINCES = "AB BC MB NB NL NS NT NU ON PE QC SK YT"
+_AU_STATES = "NSW VIC QLD WA SA TAS ACT NT"
+REGION_CODES = frozenset(" ".join((_US_STATES, _CA_PROVINCES, _AU_STATES)).split())
 # Cities that banks append; matched only as trailing words. Multi-word names included.
 CITIES = frozenset(
     c.strip()
@@ -158,9 +202,51 @@ _MAX_CITY_WORDS = max(len(c.split()) for c in CITIES)
 
 # Words that do not identify a merchant; dropped from the merchant key only.
 _KEY_STOPWORDS = frozenset(
-    """the and of inc llc ltd limited co corp corporation company plc gmbh ag sa sarl srl bv nv
-    pty store stores shop com www online payment payments purchase pos ach debit credit web ppd
-    ccd dir dep direct www. us usa uk""".split()
+    [
+        "the",
+        "and",
+        "of",
+        "inc",
+        "llc",
+        "ltd",
+        "limited",
+        "co",
+        "corp",
+        "corporation",
+        "company",
+        "plc",
+        "gmbh",
+        "ag",
+        "sa",
+        "sarl",
+        "srl",
+        "bv",
+        "nv",
+        "pty",
+        "store",
+        "stores",
+        "shop",
+        "com",
+        "www",
+        "online",
+        "payment",
+        "payments",
+        "purchase",
+        "pos",
+        "ach",
+        "debit",
+        "credit",
+        "web",
+        "ppd",
+        "ccd",
+        "dir",
+        "dep",
+        "direct",
+        "www.",
+        "us",
+        "usa",
+        "uk",
+    ]
 )
 MAX_KEY_TOKENS = 3
 

@@ -1,0 +1,290 @@
+"""Training entry points: ``train`` (plain function), ``main_train`` (CLI) and ``load_or_train``.
+
+``train`` splits the shipped corpus *by merchant* (GroupShuffleSplit: no merchant is in both
+training and test), fits and evaluates a model on the held-out merchants in the training
+template family (A) and in the differently styled family B, then refits on all family-A rows
+(plus users' corrections, passed as ``extra_rows``) reusing the fitted temperature. It returns
+``(model, report)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import GroupShuffleSplit
+
+from transactions.categorizer.artifacts import (
+    LocalArtifactStore,
+    load_model,
+    save_model,
+    store_from_env,
+)
+from transactions.categorizer.corpus_gen import CORPUS_PATH, load_corpus
+from transactions.categorizer.corrections import corrections_as_training_rows
+from transactions.categorizer.errors import ArtifactNotFound, CategorizerError, InvalidTransaction
+from transactions.categorizer.evaluate import evaluation_report, format_report
+from transactions.categorizer.features import FeatureRow, feature_row
+from transactions.categorizer.model import CategorizerModel, ModelParams, fit_model
+from transactions.categorizer.taxonomy import primary_of, validate_detailed
+
+Progress = Callable[[int, int, str], None]
+GOALS = {"accuracy_primary": 0.92, "accuracy_detailed": 0.80}
+TOTAL_STEPS = 5
+
+
+def _featurize(rows: Sequence[Mapping[str, Any]], what: str) -> tuple[list[FeatureRow], list[str]]:
+    features, labels = [], []
+    for index, row in enumerate(rows, start=1):
+        try:
+            features.append(
+                feature_row(row["description"], row["amount"], row.get("payment_channel"))
+            )
+            labels.append(validate_detailed(row["category_detailed"]))
+        except KeyError as exc:
+            raise InvalidTransaction(f"{what} row {index}: missing field {exc}") from None
+        except CategorizerError as exc:
+            raise InvalidTransaction(f"{what} row {index}: {exc}") from None
+    return features, labels
+
+
+def _breakdown(model, rows, features, labels, idx, key: str) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    values = sorted({rows[i].get(key) or "unknown" for i in idx})
+    for value in values:
+        sub = [i for i in idx if (rows[i].get(key) or "unknown") == value]
+        predictions = model.predict([features[i] for i in sub], top_k=1)
+        det = np.mean([p.detailed == labels[i] for p, i in zip(predictions, sub, strict=True)])
+        pri = np.mean(
+            [p.primary == primary_of(labels[i]) for p, i in zip(predictions, sub, strict=True)]
+        )
+        out[value] = {
+            "n": len(sub),
+            "accuracy_detailed": round(float(det), 4),
+            "accuracy_primary": round(float(pri), 4),
+        }
+    return out
+
+
+def train(
+    corpus_rows: Sequence[Mapping[str, Any]] | None = None,
+    *,
+    extra_rows: Iterable[Mapping[str, Any]] = (),
+    params: ModelParams | None = None,
+    test_size: float = 0.2,
+    seed: int = 0,
+    min_confidence: float = 0.5,
+    refit_full: bool = True,
+    progress: Progress | None = None,
+) -> tuple[CategorizerModel, dict[str, Any]]:
+    """Fit, evaluate on held-out merchants, refit on everything; returns (model, report)."""
+    if not 0.0 < test_size < 0.5:
+        raise ValueError(f"test_size must be in (0, 0.5), got {test_size}")
+    params = params or ModelParams(seed=seed)
+    step = progress or (lambda done, total, message: None)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    step(0, TOTAL_STEPS, "loading corpus")
+    rows = list(corpus_rows) if corpus_rows is not None else load_corpus()
+    extra = corrections_as_training_rows(extra_rows)
+    features, labels = _featurize(rows, "corpus")
+    extra_features, extra_labels = _featurize(extra, "correction")
+    families = np.asarray([r.get("family") or "A" for r in rows])
+    groups = np.asarray([r.get("merchant") or f.text for r, f in zip(rows, features, strict=True)])
+    labels_arr = np.asarray(labels)
+    a_idx = np.flatnonzero(families == "A")
+    timings["load_s"] = time.perf_counter() - started
+
+    step(1, TOTAL_STEPS, "splitting by merchant")
+    splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+    tr, te = next(splitter.split(a_idx, labels_arr[a_idx], groups[a_idx]))
+    train_idx, test_idx = a_idx[tr], a_idx[te]
+    test_merchants = set(groups[test_idx].tolist())
+    b_idx = np.asarray(
+        [i for i in np.flatnonzero(families == "B") if groups[i] in test_merchants], dtype=int
+    )
+
+    step(2, TOTAL_STEPS, "fitting evaluation model")
+    t0 = time.perf_counter()
+    fit_rows = [features[i] for i in train_idx] + extra_features
+    fit_labels = [labels[i] for i in train_idx] + extra_labels
+    fit_groups = [groups[i] for i in train_idx] + [r["merchant"] for r in extra]
+    eval_model = fit_model(fit_rows, fit_labels, fit_groups, params)
+    timings["fit_evaluation_s"] = time.perf_counter() - t0
+
+    step(3, TOTAL_STEPS, "evaluating on held-out merchants")
+    t0 = time.perf_counter()
+    classes = list(eval_model.classes_)
+    held_out = evaluation_report(
+        [labels[i] for i in test_idx],
+        eval_model.predict_proba([features[i] for i in test_idx]),
+        classes,
+        min_confidence=min_confidence,
+    )
+    timings["predict_rows_per_s"] = len(test_idx) / max(time.perf_counter() - t0, 1e-9)
+    other_style = (
+        evaluation_report(
+            [labels[i] for i in b_idx],
+            eval_model.predict_proba([features[i] for i in b_idx]),
+            classes,
+            min_confidence=min_confidence,
+        )
+        if len(b_idx)
+        else None
+    )
+    by_type = _breakdown(eval_model, rows, features, labels, test_idx, "merchant_type")
+
+    model = eval_model
+    if refit_full:
+        step(4, TOTAL_STEPS, "fitting final model on all rows")
+        t0 = time.perf_counter()
+        model = fit_model(
+            [features[i] for i in a_idx] + extra_features,
+            [labels[i] for i in a_idx] + extra_labels,
+            [groups[i] for i in a_idx] + [r["merchant"] for r in extra],
+            params,
+            temperature=eval_model.temperature,
+        )
+        timings["fit_final_s"] = time.perf_counter() - t0
+    timings["total_s"] = time.perf_counter() - started
+    step(TOTAL_STEPS, TOTAL_STEPS, "done")
+
+    report = {
+        "model_version": model.version,
+        "evaluation_model_version": eval_model.version,
+        "params": params.to_json(),
+        "temperature": round(eval_model.temperature, 4),
+        "n_corpus_rows": len(rows),
+        "n_correction_rows": len(extra),
+        "n_train_rows": len(train_idx) + len(extra),
+        "n_test_rows": len(test_idx),
+        "n_test_merchants": len(test_merchants),
+        "n_train_merchants": len(set(groups[train_idx].tolist())),
+        "held_out": held_out,
+        "held_out_other_style": other_style,
+        "held_out_by_merchant_type": by_type,
+        "goals": {
+            name: {"target": target, "achieved": held_out[name], "met": held_out[name] >= target}
+            for name, target in GOALS.items()
+        },
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }
+    return model, report
+
+
+def text_progress(stream=None, width: int = 30) -> Progress:
+    """A plain-text progress bar callback (no extra dependencies)."""
+    stream = stream or sys.stderr
+    started = time.perf_counter()
+
+    def show(done: int, total: int, message: str) -> None:
+        filled = int(width * done / max(total, 1))
+        elapsed = time.perf_counter() - started
+        bar = "#" * filled + "-" * (width - filled)
+        stream.write(f"\r[{bar}] {done}/{total} {elapsed:6.1f}s {message:<40}")
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return show
+
+
+def format_training_report(report: Mapping[str, Any]) -> str:
+    parts = [
+        f"model {report['model_version']}  (trained on {report['n_train_rows']} rows, "
+        f"{report['n_train_merchants']} merchants; temperature {report['temperature']})",
+        format_report(
+            report["held_out"],
+            f"held-out merchants, training template family "
+            f"({report['n_test_merchants']} merchants)",
+        ),
+    ]
+    if report.get("held_out_other_style"):
+        parts.append(
+            format_report(
+                report["held_out_other_style"],
+                "held-out merchants, unseen template family B",
+                worst=0,
+            )
+        )
+    for kind, m in report.get("held_out_by_merchant_type", {}).items():
+        parts.append(
+            f"held-out {kind} merchants: n={m['n']} primary {m['accuracy_primary']:.3f} "
+            f"detailed {m['accuracy_detailed']:.3f}"
+        )
+    for name, goal in report["goals"].items():
+        mark = "met" if goal["met"] else "NOT met"
+        parts.append(f"goal {name} >= {goal['target']}: {goal['achieved']:.3f} ({mark})")
+    parts.append("timings: " + ", ".join(f"{k}={v}" for k, v in report["timings"].items()))
+    return "\n".join(parts)
+
+
+def build_train_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    parser = parser or argparse.ArgumentParser(
+        prog="nestegg categorizer train", description="Train the transaction categoriser."
+    )
+    parser.add_argument("--corpus", type=Path, default=CORPUS_PATH, help="corpus .csv.gz")
+    parser.add_argument("--corrections", type=Path, help="JSON list of corrected transactions")
+    parser.add_argument("--store-dir", type=Path, help="local artefact directory (default: env)")
+    parser.add_argument("--no-save", action="store_true", help="do not save the model")
+    parser.add_argument("--report-json", type=Path, help="write the report as JSON here")
+    parser.add_argument("--min-confidence", type=float, default=0.5)
+    parser.add_argument("--test-size", type=float, default=0.2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def run_train(args: argparse.Namespace) -> int:
+    extra: list = []
+    if args.corrections:
+        extra = json.loads(args.corrections.read_text())
+        if not isinstance(extra, list):
+            raise CategorizerError(f"{args.corrections}: expected a JSON list of transactions")
+    model, report = train(
+        load_corpus(args.corpus),
+        extra_rows=extra,
+        params=ModelParams(seed=args.seed),
+        test_size=args.test_size,
+        seed=args.seed,
+        min_confidence=args.min_confidence,
+        progress=None if args.quiet else text_progress(),
+    )
+    print(format_training_report(report))
+    if args.report_json:
+        args.report_json.parent.mkdir(parents=True, exist_ok=True)
+        args.report_json.write_text(json.dumps(report, indent=2))
+    if not args.no_save:
+        store = LocalArtifactStore(args.store_dir) if args.store_dir else store_from_env()
+        save_model(store, model, report)
+        print(f"saved model {model.version}")
+    return 0
+
+
+def main_train(argv: Sequence[str] | None = None) -> int:
+    args = build_train_parser().parse_args(argv)
+    try:
+        return run_train(args)
+    except (CategorizerError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def load_or_train(store=None, *, train_if_missing: bool = True, progress: Progress | None = None):
+    """The latest stored model; trains and saves one first if none exists (service start)."""
+    store = store or store_from_env()
+    try:
+        return load_model(store)
+    except ArtifactNotFound:
+        if not train_if_missing:
+            raise
+    model, report = train(progress=progress)
+    save_model(store, model, report)
+    return model
