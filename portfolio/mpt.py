@@ -183,7 +183,8 @@ def min_volatility(
 ) -> np.ndarray:
     """Weights of the minimum-variance portfolio (mu is only validated, for a uniform signature)."""
     _, _, prob = _setup(mu, cov, bounds, l2_gamma, groups, fix_covariance)
-    w, _ = qp.solve(prob, np.zeros(prob.n))
+    with qp.single_threaded_blas(prob.n):
+        w, _ = qp.solve(prob, np.zeros(prob.n))
     return _polish(w, prob)
 
 
@@ -203,7 +204,8 @@ def max_quadratic_utility(
     mu, _, prob = _setup(
         mu, cov, bounds, l2_gamma, groups, fix_covariance, l2_scale=2.0 / risk_aversion
     )
-    w, _ = qp.solve(prob, mu / risk_aversion)
+    with qp.single_threaded_blas(prob.n):
+        w, _ = qp.solve(prob, mu / risk_aversion)
     return _polish(w, prob)
 
 
@@ -232,7 +234,8 @@ def max_sharpe(
         Ha, Hd = H @ a, H @ d
         return (-(a @ Ha), mu @ a - risk_free_rate - 2.0 * (a @ Hd), mu @ d - d @ Hd)
 
-    w, _, _ = qp.frontier_search(prob, np.zeros(prob.n), mu, coeffs)
+    with qp.single_threaded_blas(prob.n):
+        w, _, _ = qp.frontier_search(prob, np.zeros(prob.n), mu, coeffs)
     if w is None:
         raise InvalidInput(
             "risk_free_rate",
@@ -259,7 +262,8 @@ def efficient_return(
     def coeffs(a, d):
         return (mu @ a - target_return, mu @ d, 0.0)
 
-    w, _, _ = qp.frontier_search(prob, np.zeros(prob.n), mu, coeffs)
+    with qp.single_threaded_blas(prob.n):
+        w, _, _ = qp.frontier_search(prob, np.zeros(prob.n), mu, coeffs)
     if w is None:
         raise InfeasibleConstraints(
             "target_return",
@@ -287,7 +291,8 @@ def efficient_risk(
         Sa, Sd = S @ a, S @ d
         return (a @ Sa - target_var, 2.0 * (a @ Sd), d @ Sd)
 
-    w, t, ws = qp.frontier_search(prob, np.zeros(prob.n), mu, coeffs)
+    with qp.single_threaded_blas(prob.n):
+        w, t, ws = qp.frontier_search(prob, np.zeros(prob.n), mu, coeffs)
     if w is None:  # even the maximum-return portfolio is below the target risk
         a, _, _, _ = qp.segment(prob, ws, np.zeros(prob.n), mu)
         return _polish(a, prob)
