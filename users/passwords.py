@@ -9,8 +9,8 @@ Policy, checked by :func:`password_problems` on every new password:
   password is a listed one padded with digits/punctuation (``password!2024``), a repetition
   of a short unit (``abcabcabcabc``) or a plain sequence (``abcdefghijkl``, ``123456789012``);
 - not built on a context word (the e-mail local part and its pieces, name parts, the e-mail
-  domain label, ``nestegg``): refused when such a word of 3+ characters makes up at least half
-  of the password.
+  domain label, ``nestegg``): refused when occurrences of such words (3+ characters) make up
+  at least half of the password (spaces ignored).
 
 Storage: ``bcrypt(base64(HMAC-SHA256(pepper, NFKC(password))), cost)``. The HMAC keeps every
 byte of long passwords (bcrypt 5 refuses more than 72 bytes) and the pepper lives in the key
@@ -145,11 +145,11 @@ def password_problems(password: str, *, context: Iterable[str] = ()) -> list[str
     elif _is_repetition(folded) or _is_sequence(folded):
         problems.append(TRIVIAL)
     squashed = re.sub(r"\s+", "", folded)
-    for word in context:
-        word = _fold(word)
-        if len(word) >= 3 and word in squashed and 2 * len(word) >= len(squashed):
-            problems.append(CONTEXTUAL)
-            break
+    remaining = squashed
+    for word in sorted({_fold(w) for w in context if len(w) >= 3}, key=len, reverse=True):
+        remaining = remaining.replace(word, "")
+    if squashed and 2 * (len(squashed) - len(remaining)) >= len(squashed):
+        problems.append(CONTEXTUAL)
     return problems
 
 
