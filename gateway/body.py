@@ -123,10 +123,10 @@ def enforce_body_policy() -> None:
             raise exc
     elif not _is_json(mimetype):
         raise UnsupportedMediaType()
-    if request.content_length is None and limit is not None:
-        # chunked: werkzeug stops reading at the limit without complaint, so check here
-        if len(request.get_data(cache=True)) >= limit:
-            raise _too_large(limit)
+    # chunked (no Content-Length): werkzeug stops reading at the limit without complaint
+    chunked = request.content_length is None and limit is not None
+    if chunked and len(request.get_data(cache=True)) >= limit:
+        raise _too_large(limit)
     if _is_json(mimetype):
         request.get_json(cache=True)  # raises MalformedJson (400)
 

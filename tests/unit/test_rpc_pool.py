@@ -1,6 +1,5 @@
 """RpcPool with fake proxies: checkout/checkin, bounds, error mapping, discard, context data."""
 
-import socket
 import threading
 
 import pytest
@@ -173,7 +172,7 @@ def test_timeout_becomes_504_and_discards_the_proxy():
     "error",
     [
         ConnectionResetError(104, "reset"),
-        socket.error("broken pipe"),
+        OSError("broken pipe"),
         RuntimeError("This consumer has been disconnected, and can no longer be used"),
     ],
 )
@@ -299,7 +298,12 @@ def test_bad_configuration_is_refused(kwargs, message):
 
 @pytest.mark.parametrize(
     ("service", "method", "timeout"),
-    [("", "health", None), ("users", "", None), ("users", "_private", None), ("users", "health", 0)],
+    [
+        ("", "health", None),
+        ("users", "", None),
+        ("users", "_private", None),
+        ("users", "health", 0),
+    ],
 )
 def test_bad_calls_are_refused(service, method, timeout):
     pool, _ = make_pool()

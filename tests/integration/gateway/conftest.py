@@ -87,9 +87,11 @@ def amqp_uri(vhost):
     return f"pyamqp://guest:guest@127.0.0.1:5672/{vhost}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def start_services(amqp_uri):
-    """``start_services("users", "portfolio")`` starts one tiny container per name."""
+    """``start_services("users", "portfolio")`` starts one tiny container per name, killed at
+    the end of the test. (Function scope on purpose: containers kept across tests in this
+    suite lost their queue consumers at the next test boundary, so each test starts its own.)"""
     from nameko.containers import ServiceContainer
 
     running = {}

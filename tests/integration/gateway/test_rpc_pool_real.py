@@ -13,7 +13,7 @@ from common.rpc_pool import GatewayTimeout, InternalServiceError
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(autouse=True)
 def services(start_services):
     return start_services("users", "portfolio")
 

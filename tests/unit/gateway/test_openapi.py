@@ -21,7 +21,9 @@ def test_flask_routes_equal_openapi_paths_plus_undocumented(make_app):
     app = make_app()
     spec = app.test_client().get("/openapi.json").get_json()
     documented = {
-        openapi_path(rule.rule) for rule in app.url_map.iter_rules() if rule.endpoint not in UNDOCUMENTED
+        openapi_path(rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in UNDOCUMENTED
     }
     assert documented == set(spec["paths"])
 

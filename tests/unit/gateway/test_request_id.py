@@ -73,4 +73,6 @@ def test_request_id_in_json_logs(make_app):
             if getattr(handler, "_nestegg", False):
                 root.removeHandler(handler)
     lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
-    assert any(line.get("request_id") == "log-id-1" and line["message"] == "hello" for line in lines)
+    assert any(
+        line.get("request_id") == "log-id-1" and line["message"] == "hello" for line in lines
+    )

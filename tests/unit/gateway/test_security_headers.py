@@ -42,9 +42,11 @@ def test_forwarded_headers_ignored_without_trusted_proxies(make_app):
 
         return {"addr": request.remote_addr, "scheme": request.scheme}
 
-    body = app.test_client().get(
-        "/test/whoami", headers={"X-Forwarded-For": "6.6.6.6", "X-Forwarded-Proto": "https"}
-    ).get_json()
+    body = (
+        app.test_client()
+        .get("/test/whoami", headers={"X-Forwarded-For": "6.6.6.6", "X-Forwarded-Proto": "https"})
+        .get_json()
+    )
     assert body == {"addr": "127.0.0.1", "scheme": "http"}
 
 
@@ -57,7 +59,9 @@ def test_forwarded_headers_honoured_for_one_trusted_hop(make_app):
 
         return {"addr": request.remote_addr}
 
-    body = app.test_client().get(
-        "/test/whoami", headers={"X-Forwarded-For": "6.6.6.6, 10.0.0.7"}
-    ).get_json()
+    body = (
+        app.test_client()
+        .get("/test/whoami", headers={"X-Forwarded-For": "6.6.6.6, 10.0.0.7"})
+        .get_json()
+    )
     assert body == {"addr": "10.0.0.7"}  # only the last (trusted) hop is believed
