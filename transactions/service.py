@@ -1,8 +1,158 @@
-"""transactions service entrypoints (thin: validate, call domain code, dispatch events)."""
+"""transactions service entrypoints (thin: validate, call domain code, dispatch events).
 
+Every user-facing RPC takes the caller's signed access token as ``principal`` first and scopes
+every query by its subject: another user's transaction id answers NotFound, never Forbidden.
+Sign convention everywhere: negative = money out, positive = money in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal
+
+from nameko.rpc import rpc
+from sqlalchemy import delete, exists, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+
+from common.db import new_id
+from common.errors import NotFound, ValidationFailed
 from common.nameko_deps import Database, Outbox, Redis, RequestContext
+from common.nameko_events import handles
+from common.rpc import boundary
+from common.schemas import validate_or_raise
 from common.service_base import NesteggService
-from transactions.models import OutboxEvent, ProcessedEvent
+from transactions import anomalies, budgets, categorization, export, recurring, transfers
+from transactions import cashflow as cashflow_mod
+from transactions import schemas as s
+from transactions.ledger import plan_sync
+from transactions.models import (
+    Budget,
+    BudgetAlert,
+    OutboxEvent,
+    ProcessedEvent,
+    Transaction,
+    TransactionSplit,
+)
+from transactions.pagination import InvalidCursor, decode_cursor, encode_cursor, filters_digest
+from transactions.splits import SplitError, check_split
+from transactions.store import (
+    USER_CATEGORY_SOURCE,
+    FieldKeys,
+    analysis_rows,
+    anomaly_row,
+    apply_record,
+    categorize_rows,
+    merchant_key_of,
+    read_details,
+    read_notes,
+    record_correction,
+    to_api,
+    write_details,
+)
+
+log = logging.getLogger(__name__)
+READ, WRITE = ("transactions:read",), ("transactions:write",)
+ANOMALY_RECENT_DAYS = 45
+ANOMALY_HISTORY_DAYS = 400
+RECURRING_HISTORY_DAYS = 730
+EXPORT_MAX_ROWS = 50_000
+_keys: FieldKeys | None = None
+_categorizer = categorization.Categorizer()
+
+
+def field_keys() -> FieldKeys:
+    global _keys
+    if _keys is None:
+        _keys = FieldKeys()
+    return _keys
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed.from_messages({field: [message]})
+
+
+def _owned(session, user_id: str, transaction_id: object, *, lock: bool = False) -> Transaction:
+    if not isinstance(transaction_id, str) or not 1 <= len(transaction_id) <= 36:
+        raise NotFound("No such transaction")
+    query = select(Transaction).where(
+        Transaction.id == transaction_id, Transaction.user_id == user_id
+    )
+    row = session.scalars(query.with_for_update() if lock else query).first()
+    if row is None:
+        raise NotFound("No such transaction")
+    return row
+
+
+def _splits_of(session, ids) -> dict[str, list[TransactionSplit]]:
+    ids = list(ids)
+    found: dict[str, list[TransactionSplit]] = {}
+    if not ids:
+        return found
+    for part in session.scalars(
+        select(TransactionSplit)
+        .where(TransactionSplit.transaction_id.in_(ids))
+        .order_by(TransactionSplit.position)
+    ):
+        found.setdefault(part.transaction_id, []).append(part)
+    return found
+
+
+def _category_clause(name: str):
+    try:
+        primary, detailed = categorization.resolve_category(name)
+    except ValueError as exc:
+        raise _invalid("category", str(exc)) from None
+    if detailed is None:
+        own, part = Transaction.category_primary == primary, TransactionSplit.category_primary
+        wanted = primary
+    else:
+        own, part = Transaction.category_detailed == detailed, TransactionSplit.category_detailed
+        wanted = detailed
+    in_split = exists().where(TransactionSplit.transaction_id == Transaction.id, part == wanted)
+    return or_(own, in_split)
+
+
+def _filtered(user_id: str, f: dict):
+    query = select(Transaction).where(Transaction.user_id == user_id)
+    if f.get("start"):
+        query = query.where(Transaction.date >= f["start"])
+    if f.get("end"):
+        query = query.where(Transaction.date <= f["end"])
+    if f.get("account_id"):
+        query = query.where(Transaction.account_id == f["account_id"])
+    if f.get("category"):
+        query = query.where(_category_clause(f["category"]))
+    if f.get("min_amount") is not None:
+        query = query.where(Transaction.amount >= f["min_amount"])
+    if f.get("max_amount") is not None:
+        query = query.where(Transaction.amount <= f["max_amount"])
+    if f.get("pending") is not None:
+        query = query.where(Transaction.pending.is_(f["pending"]))
+    if f.get("flagged") is not None:
+        flagged = Transaction.anomaly_status == "flagged"
+        query = query.where(flagged if f["flagged"] else ~flagged)
+    if not f.get("include_hidden"):
+        query = query.where(Transaction.hidden.is_(False))
+    if f.get("q"):
+        try:
+            tokens = field_keys().query_tokens(user_id, f["q"])
+        except ValueError as exc:
+            raise _invalid("q", str(exc)) from None
+        query = query.where(Transaction.search_tokens.contains(tokens))
+    return query
+
+
+_ORDER = {
+    "date_desc": (Transaction.date, True),
+    "date_asc": (Transaction.date, False),
+    "amount_desc": (Transaction.amount, True),
+    "amount_asc": (Transaction.amount, False),
+}
 
 
 class TransactionsService(NesteggService):
@@ -13,3 +163,585 @@ class TransactionsService(NesteggService):
     outbox = Outbox(OutboxEvent)
     redis = Redis()
     context = RequestContext()
+
+    # -- ingest ------------------------------------------------------------------------------
+
+    @handles("aggregation", "transactions_synced")
+    def on_transactions_synced(self, session, event):
+        data = validate_or_raise(s.TransactionsSyncedData(), event["data"])
+        user_id = data["user_id"]
+        keys = field_keys()
+        wanted = {t.get("transaction_id") for t in data["added"] + data["modified"]}
+        wanted |= {t.get("pending_transaction_id") for t in data["added"] + data["modified"]}
+        wanted |= {t.get("transaction_id") for t in data["removed"]}
+        wanted = {w for w in wanted if isinstance(w, str)}
+        existing = dict(
+            session.execute(
+                select(Transaction.provider_transaction_id, Transaction.id).where(
+                    Transaction.user_id == user_id,
+                    Transaction.provider_transaction_id.in_(wanted),
+                )
+            ).all()
+        )
+        plan = plan_sync(existing, data["added"], data["modified"], data["removed"], new_id=new_id)
+        for where, message in plan.invalid:
+            log.warning("transactions_synced: refused %s: %s", where, message)
+        inserted = []
+        for record in plan.inserts:
+            row = Transaction(
+                id=record["id"],
+                user_id=user_id,
+                source="provider",
+                item_id=data.get("item_id"),
+                category_source="none",
+                tags=[],
+                hidden=False,
+                is_split=False,
+                anomaly_status="none",
+            )
+            apply_record(keys, row, record)
+            session.add(row)
+            inserted.append(row)
+        for ledger_id, record in plan.updates:
+            row = session.get(Transaction, ledger_id, with_for_update=True)
+            if row is not None and row.user_id == user_id:
+                apply_record(keys, row, record)
+        if plan.deletes:
+            session.execute(
+                delete(Transaction).where(
+                    Transaction.user_id == user_id, Transaction.id.in_(plan.deletes)
+                )
+            )
+        categorize_rows(keys, session, _categorizer, user_id, inserted)
+        session.flush()
+        if inserted:
+            ids = [r.id for r in inserted]
+            self.outbox.add(
+                session,
+                "transactions_categorized",
+                {"user_id": user_id, "transaction_ids": ids, "count": len(ids)},
+                user_id=user_id,
+            )
+            self._score_anomalies(session, user_id, inserted)
+        if plan.inserts or plan.updates or plan.deletes:
+            self._check_budgets(session, user_id)
+        log.info(
+            "transactions_synced applied: %d added, %d updated, %d removed, %d skipped",
+            len(plan.inserts),
+            len(plan.updates),
+            len(plan.deletes),
+            len(plan.skipped),
+        )
+
+    def _score_anomalies(self, session, user_id: str, new_rows: list[Transaction]) -> None:
+        recent = [r for r in new_rows if r.date >= today() - dt.timedelta(days=ANOMALY_RECENT_DAYS)]
+        if not recent:
+            return
+        new_ids = {r.id for r in new_rows}
+        since = min(r.date for r in recent) - dt.timedelta(days=ANOMALY_HISTORY_DAYS)
+        history = [
+            anomaly_row(r)
+            for r in session.scalars(
+                select(Transaction).where(Transaction.user_id == user_id, Transaction.date >= since)
+            )
+            if r.id not in new_ids
+        ]
+        history += [anomaly_row(r) for r in new_rows if r not in recent]
+        results = anomalies.score_new(history, [anomaly_row(r) for r in recent])
+        for row in recent:
+            result = results[row.id]
+            if not result["reasons"]:
+                continue
+            row.anomaly_status = "flagged"
+            row.anomaly_score = Decimal(str(result["score"]))
+            row.anomaly_reasons = result["reasons"]
+            self.outbox.add(
+                session,
+                "transaction_flagged",
+                {
+                    "user_id": user_id,
+                    "transaction_id": row.id,
+                    "reasons": result["reasons"],
+                    "score": str(row.anomaly_score),
+                },
+                user_id=user_id,
+            )
+
+    def _check_budgets(self, session, user_id: str) -> None:
+        month = budgets.month_start(today())
+        for budget in session.scalars(select(Budget).where(Budget.user_id == user_id)):
+            if budget.start_month > month:
+                continue
+            progress = self._progress(session, budget, month)
+            for threshold in budgets.crossed_thresholds(progress):
+                fresh = session.execute(
+                    insert(BudgetAlert)
+                    .values(budget_id=budget.id, month=month, threshold=threshold)
+                    .on_conflict_do_nothing()
+                    .returning(BudgetAlert.threshold)
+                ).first()
+                if fresh is None:
+                    continue
+                self.outbox.add(
+                    session,
+                    "budget_threshold",
+                    s.plain(
+                        {
+                            "user_id": user_id,
+                            "budget_id": budget.id,
+                            "category": budget.category,
+                            "month": month,
+                            "threshold": threshold,
+                            "spent": progress["spent"],
+                            "available": progress["available"],
+                            "percent": progress["percent"],
+                            "currency": budget.currency,
+                        }
+                    ),
+                    user_id=user_id,
+                )
+
+    def _analysis(self, session, user_id: str, start: dt.date, end: dt.date) -> tuple[list, set]:
+        margin = dt.timedelta(days=transfers.DEFAULT_WINDOW_DAYS)
+        rows = session.scalars(
+            select(Transaction).where(
+                Transaction.user_id == user_id,
+                Transaction.date >= start - margin,
+                Transaction.date <= end + margin,
+                Transaction.hidden.is_(False),
+            )
+        ).all()
+        plain_rows = analysis_rows(rows, _splits_of(session, [r.id for r in rows if r.is_split]))
+        return plain_rows, transfers.transfer_ids(plain_rows)
+
+    def _progress(self, session, budget: Budget, month: dt.date) -> dict:
+        start = budget.start_month if budget.rollover else month
+        rows, transfer_set = self._analysis(
+            session, budget.user_id, start, budgets.month_end(month)
+        )
+        return budgets.progress(self._budget_dict(budget), rows, month, transfer_set)
+
+    @staticmethod
+    def _budget_dict(budget: Budget) -> dict:
+        return {
+            "id": budget.id,
+            "category": budget.category,
+            "level": budget.level,
+            "amount": budget.amount,
+            "currency": budget.currency,
+            "rollover": budget.rollover,
+            "start_month": budget.start_month,
+        }
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @rpc
+    @boundary(request=s.ListTransactionsIn(), scopes=READ)
+    def list_transactions(self, principal, payload):
+        keys = field_keys()
+        sort, limit = payload["sort"], payload["limit"]
+        digest = filters_digest({k: v for k, v in payload.items() if k != "sort"})
+        column, descending = _ORDER[sort]
+        query = _filtered(principal.user_id, payload)
+        if payload.get("cursor"):
+            try:
+                value, last_id = decode_cursor(
+                    keys.cursor_key, payload["cursor"], sort=sort, digest=digest
+                )
+            except InvalidCursor as exc:
+                raise _invalid("cursor", str(exc)) from None
+            key = tuple_(column, Transaction.id)
+            query = query.where(key < (value, last_id) if descending else key > (value, last_id))
+        order = (column.desc(), Transaction.id.desc()) if descending else (column, Transaction.id)
+        with self.db.transaction() as session:
+            rows = session.scalars(query.order_by(*order).limit(limit + 1)).all()
+            page = rows[:limit]
+            splits = _splits_of(session, [r.id for r in page if r.is_split])
+            items = [to_api(keys, r, splits.get(r.id, [])) for r in page]
+        next_cursor = None
+        if len(rows) > limit:
+            last = page[-1]
+            value = last.date if sort.startswith("date") else last.amount
+            next_cursor = encode_cursor(
+                keys.cursor_key, sort=sort, digest=digest, value=value, row_id=last.id
+            )
+        return s.plain({"items": items, "next_cursor": next_cursor})
+
+    @rpc
+    @boundary(scopes=READ)
+    def get_transaction(self, principal, transaction_id):
+        with self.db.transaction() as session:
+            row = _owned(session, principal.user_id, transaction_id)
+            return s.plain(to_api(field_keys(), row, _splits_of(session, [row.id]).get(row.id, [])))
+
+    @rpc
+    @boundary(scopes=READ)
+    def list_categories(self, principal):
+        return {"taxonomy": "pfc_v2", "categories": categorization.list_categories()}
+
+    @rpc
+    @boundary(scopes=READ)
+    def export_transactions_csv(self, principal, filters=None):
+        payload = validate_or_raise(s.TransactionFilters(), filters or {})
+        keys = field_keys()
+        query = _filtered(principal.user_id, payload)
+        with self.db.transaction() as session:
+            rows = session.scalars(
+                query.order_by(Transaction.date, Transaction.id).limit(EXPORT_MAX_ROWS)
+            ).all()
+            items = []
+            for row in rows:
+                item = to_api(keys, row, [])
+                item["source"] = row.source
+                items.append(item)
+        return export.to_csv(s.plain(items))
+
+    # -- user edits --------------------------------------------------------------------------
+
+    @rpc
+    @boundary(scopes=WRITE)
+    def update_transaction(self, principal, transaction_id, patch):
+        patch = validate_or_raise(s.TransactionPatch(), patch)
+        keys = field_keys()
+        with self.db.transaction() as session:
+            row = _owned(session, principal.user_id, transaction_id, lock=True)
+            if "category" in patch:
+                self._set_category(session, keys, row, patch["category"])
+            if "notes" in patch:
+                write_details(keys, row, read_details(keys, row), patch["notes"] or None)
+            if "tags" in patch:
+                row.tags = sorted(set(patch["tags"]))
+            if "hidden" in patch:
+                row.hidden = patch["hidden"]
+            session.flush()
+            result = to_api(keys, row, _splits_of(session, [row.id]).get(row.id, []))
+            self._check_budgets(session, principal.user_id)
+        return s.plain(result)
+
+    def _set_category(self, session, keys, row: Transaction, name) -> None:
+        if name is None:
+            row.category_primary = row.category_detailed = None
+            row.category_source, row.category_confidence = USER_CATEGORY_SOURCE, None
+            return
+        try:
+            primary, detailed = categorization.resolve_category(name)
+        except ValueError as exc:
+            raise _invalid("category", str(exc)) from None
+        row.category_primary, row.category_detailed = primary, detailed
+        row.category_source, row.category_confidence = USER_CATEGORY_SOURCE, Decimal("1")
+        key = merchant_key_of(read_details(keys, row))
+        if detailed is not None and key:
+            record_correction(keys, session, row.user_id, key, detailed, new_id)
+
+    @rpc
+    @boundary(scopes=WRITE)
+    def split_transaction(self, principal, transaction_id, payload):
+        payload = validate_or_raise(s.SplitIn(), payload)
+        keys = field_keys()
+        with self.db.transaction() as session:
+            row = _owned(session, principal.user_id, transaction_id, lock=True)
+            session.execute(
+                delete(TransactionSplit).where(TransactionSplit.transaction_id == row.id)
+            )
+            parts = payload["parts"]
+            if parts:
+                resolved = []
+                for index, part in enumerate(parts):
+                    try:
+                        primary, detailed = categorization.resolve_category(part["category"])
+                    except ValueError as exc:
+                        raise _invalid(f"parts.{index}.category", str(exc)) from None
+                    resolved.append((part["amount"], primary, detailed))
+                try:
+                    check_split(row.amount, parts)
+                except SplitError as exc:
+                    raise _invalid("parts", str(exc)) from None
+                for position, (amount, primary, detailed) in enumerate(resolved):
+                    session.add(
+                        TransactionSplit(
+                            id=new_id(),
+                            transaction_id=row.id,
+                            user_id=row.user_id,
+                            position=position,
+                            amount=amount,
+                            category_primary=primary,
+                            category_detailed=detailed,
+                        )
+                    )
+            row.is_split = bool(parts)
+            session.flush()
+            result = to_api(keys, row, _splits_of(session, [row.id]).get(row.id, []))
+            self._check_budgets(session, principal.user_id)
+        return s.plain(result)
+
+    @rpc
+    @boundary(scopes=WRITE)
+    def mark_transaction_fine(self, principal, transaction_id):
+        """The user says a (flagged) transaction is fine; the anomaly scorer learns from it."""
+        with self.db.transaction() as session:
+            row = _owned(session, principal.user_id, transaction_id, lock=True)
+            row.anomaly_status = "dismissed"
+            session.flush()
+            return s.plain(to_api(field_keys(), row, _splits_of(session, [row.id]).get(row.id, [])))
+
+    # -- manual transactions -----------------------------------------------------------------
+
+    @rpc
+    @boundary(request=s.ManualTransactionIn(), scopes=WRITE)
+    def create_manual_transaction(self, principal, payload, idempotency_key=None):
+        """Add a transaction by hand; the same ``idempotency_key`` returns the first result."""
+        keys = field_keys()
+        user_id = principal.user_id
+        if idempotency_key is not None and (
+            not isinstance(idempotency_key, str) or not 8 <= len(idempotency_key) <= 64
+        ):
+            raise _invalid("idempotency_key", "must be a string of 8 to 64 characters")
+        marker = None if idempotency_key is None else f"manual:{idempotency_key}"
+        with self.db.transaction() as session:
+            if marker is not None:
+                found = session.scalars(
+                    select(Transaction).where(
+                        Transaction.user_id == user_id,
+                        Transaction.provider_transaction_id == marker,
+                    )
+                ).first()
+                if found is not None:
+                    return s.plain(to_api(keys, found, []))
+            row = Transaction(
+                id=new_id(),
+                user_id=user_id,
+                source="manual",
+                provider_transaction_id=marker,
+                category_source="none",
+                hidden=False,
+                is_split=False,
+                anomaly_status="none",
+                pending=False,
+                payment_channel="other",
+            )
+            self._apply_manual(session, keys, row, payload)
+            session.add(row)
+            if not payload.get("category"):
+                categorize_rows(keys, session, _categorizer, user_id, [row])
+            session.flush()
+            self.outbox.add(
+                session,
+                "transactions_categorized",
+                {"user_id": user_id, "transaction_ids": [row.id], "count": 1},
+                user_id=user_id,
+            )
+            result = to_api(keys, row, [])
+            self._check_budgets(session, user_id)
+        return s.plain(result)
+
+    def _apply_manual(self, session, keys, row: Transaction, payload: dict) -> None:
+        details = read_details(keys, row) if row.details else {}
+        if "description" in payload:
+            details["name"] = details["original_description"] = payload["description"]
+        if "merchant_name" in payload:
+            details["merchant_name"] = payload["merchant_name"]
+        for name, column in (
+            ("account_id", "account_id"),
+            ("amount", "amount"),
+            ("currency", "iso_currency_code"),
+            ("date", "date"),
+        ):
+            if name in payload:
+                setattr(row, column, payload[name])
+        if "amount" in payload:
+            amount = payload["amount"]
+            if amount == 0 or abs(amount) > Decimal("99999999999999"):
+                raise _invalid("amount", "must be non-zero and at most 14 integer digits")
+        if "occurred_at" in payload:
+            row.occurred_at = payload["occurred_at"]
+            row.local_hour = None if row.occurred_at is None else row.occurred_at.hour
+        if "tags" in payload:
+            row.tags = sorted(set(payload["tags"]))
+        elif row.tags is None:
+            row.tags = []
+        notes = (
+            payload["notes"]
+            if "notes" in payload
+            else (read_notes(keys, row) if row.notes else None)
+        )
+        write_details(keys, row, details, notes or None)
+        if payload.get("category"):
+            self._set_category(session, keys, row, payload["category"])
+
+    @rpc
+    @boundary(scopes=WRITE)
+    def update_manual_transaction(self, principal, transaction_id, payload):
+        payload = validate_or_raise(s.ManualTransactionIn(), payload, partial=True)
+        keys = field_keys()
+        with self.db.transaction() as session:
+            row = _owned(session, principal.user_id, transaction_id, lock=True)
+            if row.source != "manual":
+                raise NotFound("No such manual transaction")
+            if row.is_split and "amount" in payload and payload["amount"] != row.amount:
+                raise _invalid("amount", "remove the split before changing the amount")
+            self._apply_manual(session, keys, row, payload)
+            session.flush()
+            result = to_api(keys, row, _splits_of(session, [row.id]).get(row.id, []))
+            self._check_budgets(session, principal.user_id)
+        return s.plain(result)
+
+    @rpc
+    @boundary(scopes=WRITE)
+    def delete_manual_transaction(self, principal, transaction_id):
+        with self.db.transaction() as session:
+            row = _owned(session, principal.user_id, transaction_id, lock=True)
+            if row.source != "manual":
+                raise NotFound("No such manual transaction")
+            session.delete(row)
+        return {"deleted": transaction_id}
+
+    # -- budgets -----------------------------------------------------------------------------
+
+    @rpc
+    @boundary(request=s.BudgetIn(), scopes=WRITE)
+    def create_budget(self, principal, payload):
+        try:
+            primary, detailed = categorization.resolve_category(payload["category"])
+        except ValueError as exc:
+            raise _invalid("category", str(exc)) from None
+        if payload["amount"] <= 0:
+            raise _invalid("amount", "a budget amount must be positive")
+        start = budgets.month_start(payload.get("start_month") or today())
+        with self.db.transaction() as session:
+            duplicate = session.scalars(
+                select(Budget).where(
+                    Budget.user_id == principal.user_id,
+                    Budget.category == payload["category"],
+                    Budget.currency == payload["currency"],
+                )
+            ).first()
+            if duplicate is not None:
+                raise _invalid("category", "a budget for this category and currency exists")
+            budget = Budget(
+                id=new_id(),
+                user_id=principal.user_id,
+                category=payload["category"],
+                level="primary" if detailed is None else "detailed",
+                amount=payload["amount"],
+                currency=payload["currency"],
+                rollover=payload["rollover"],
+                start_month=start,
+            )
+            session.add(budget)
+            session.flush()
+            result = self._budget_out(session, budget, budgets.month_start(today()))
+            self._check_budgets(session, principal.user_id)
+        return s.plain(result)
+
+    def _budget_out(self, session, budget: Budget, month: dt.date) -> dict:
+        out = self._budget_dict(budget)
+        out["progress"] = (
+            self._progress(session, budget, month) if month >= budget.start_month else None
+        )
+        return out
+
+    def _owned_budget(self, session, user_id: str, budget_id) -> Budget:
+        if not isinstance(budget_id, str) or len(budget_id) > 36:
+            raise NotFound("No such budget")
+        budget = session.scalars(
+            select(Budget).where(Budget.id == budget_id, Budget.user_id == user_id)
+        ).first()
+        if budget is None:
+            raise NotFound("No such budget")
+        return budget
+
+    @rpc
+    @boundary(scopes=READ)
+    def list_budgets(self, principal, payload=None):
+        """Budgets with progress for ``month`` (default: the current month)."""
+        payload = validate_or_raise(s.BudgetProgressIn(), payload or {})
+        month = budgets.month_start(payload.get("month") or today())
+        with self.db.transaction() as session:
+            rows = session.scalars(
+                select(Budget).where(Budget.user_id == principal.user_id).order_by(Budget.category)
+            ).all()
+            return s.plain(
+                {"month": month, "budgets": [self._budget_out(session, b, month) for b in rows]}
+            )
+
+    @rpc
+    @boundary(scopes=READ)
+    def get_budget(self, principal, budget_id, payload=None):
+        payload = validate_or_raise(s.BudgetProgressIn(), payload or {})
+        month = budgets.month_start(payload.get("month") or today())
+        with self.db.transaction() as session:
+            budget = self._owned_budget(session, principal.user_id, budget_id)
+            return s.plain(self._budget_out(session, budget, month))
+
+    @rpc
+    @boundary(scopes=WRITE)
+    def update_budget(self, principal, budget_id, patch):
+        patch = validate_or_raise(s.BudgetPatch(), patch)
+        if "amount" in patch and patch["amount"] <= 0:
+            raise _invalid("amount", "a budget amount must be positive")
+        with self.db.transaction() as session:
+            budget = self._owned_budget(session, principal.user_id, budget_id)
+            for name, value in patch.items():
+                setattr(budget, name, value)
+            session.flush()
+            result = self._budget_out(session, budget, budgets.month_start(today()))
+            self._check_budgets(session, principal.user_id)
+        return s.plain(result)
+
+    @rpc
+    @boundary(scopes=WRITE)
+    def delete_budget(self, principal, budget_id):
+        with self.db.transaction() as session:
+            session.delete(self._owned_budget(session, principal.user_id, budget_id))
+        return {"deleted": budget_id}
+
+    # -- money views -------------------------------------------------------------------------
+
+    @rpc
+    @boundary(request=s.CashflowIn(), scopes=READ)
+    def cashflow(self, principal, payload):
+        try:
+            cashflow_mod.check_range(payload["start"], payload["end"])
+        except ValueError as exc:
+            raise _invalid("start", str(exc)) from None
+        with self.db.transaction() as session:
+            rows, transfer_set = self._analysis(
+                session, principal.user_id, payload["start"], payload["end"]
+            )
+        result = cashflow_mod.cashflow(
+            rows,
+            start=payload["start"],
+            end=payload["end"],
+            group_by=payload["group_by"],
+            transfers=transfer_set,
+        )
+        return s.plain(result)
+
+    @rpc
+    @boundary(scopes=READ)
+    def recurring(self, principal, payload=None):
+        payload = validate_or_raise(s.RecurringIn(), payload or {})
+        as_of = payload.get("as_of") or today()
+        keys = field_keys()
+        since = as_of - dt.timedelta(days=RECURRING_HISTORY_DAYS)
+        with self.db.transaction() as session:
+            rows = session.scalars(
+                select(Transaction).where(
+                    Transaction.user_id == principal.user_id,
+                    Transaction.date >= since,
+                    Transaction.date <= as_of,
+                    Transaction.pending.is_(False),
+                )
+            ).all()
+            by_id = {r.id: r for r in rows}
+            plain_rows = analysis_rows(rows, {})
+            ids = transfers.transfer_ids(plain_rows)
+            series = recurring.detect_recurring(
+                [r for r in plain_rows if r["id"] not in ids], as_of=as_of
+            )
+            for item in series:
+                latest = by_id[item["transaction_ids"][-1]]
+                details = read_details(keys, latest)
+                item["merchant"] = details.get("merchant_name") or details.get("name")
+                item["category_primary"] = latest.category_primary
+        return s.plain({"as_of": as_of, "series": series})

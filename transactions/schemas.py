@@ -1,0 +1,146 @@
+"""marshmallow schemas for the transactions RPC boundary (unknown fields are refused).
+
+Results are plain JSON values made by :func:`plain`: Decimal -> decimal string (sign: negative
+= money out), date -> ``YYYY-MM-DD``, datetime -> UTC ISO-8601 with ``Z``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from common.schemas import Money, StrictSchema, UTCDateTime
+from transactions.pagination import DEFAULT_LIMIT, MAX_LIMIT, SORTS
+
+CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="Use a 3-letter ISO 4217 code.")
+SHORT_ID = validate.Length(min=1, max=100)
+TAGS = fields.List(
+    fields.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=20)
+)
+
+
+class _Range(StrictSchema):
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise ValidationError("start must not be after end", "start")
+        low, high = data.get("min_amount"), data.get("max_amount")
+        if low is not None and high is not None and low > high:
+            raise ValidationError("min_amount must not exceed max_amount", "min_amount")
+
+
+class TransactionFilters(_Range):
+    start = fields.Date()
+    end = fields.Date()
+    account_id = fields.String(validate=SHORT_ID)
+    category = fields.String(validate=validate.Length(min=1, max=96))
+    min_amount = Money(places=4)
+    max_amount = Money(places=4)
+    pending = fields.Boolean()
+    q = fields.String(validate=validate.Length(min=1, max=100))
+    include_hidden = fields.Boolean(load_default=False)
+    flagged = fields.Boolean()
+
+
+class ListTransactionsIn(TransactionFilters):
+    sort = fields.String(load_default="date_desc", validate=validate.OneOf(SORTS))
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT, strict=True, validate=validate.Range(1, MAX_LIMIT)
+    )
+    cursor = fields.String(validate=validate.Length(min=1, max=512))
+
+
+class TransactionPatch(StrictSchema):
+    category = fields.String(allow_none=True, validate=validate.Length(min=1, max=96))
+    notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    tags = TAGS
+    hidden = fields.Boolean()
+
+
+class SplitPart(StrictSchema):
+    amount = Money(places=4, required=True)
+    category = fields.String(required=True, validate=validate.Length(min=1, max=96))
+
+
+class SplitIn(StrictSchema):
+    parts = fields.List(fields.Nested(SplitPart), required=True)
+
+
+class ManualTransactionIn(StrictSchema):
+    account_id = fields.String(required=True, validate=SHORT_ID)
+    amount = Money(places=4, required=True)
+    currency = fields.String(load_default="USD", validate=CURRENCY)
+    date = fields.Date(required=True)
+    description = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    merchant_name = fields.String(allow_none=True, validate=validate.Length(max=120))
+    category = fields.String(allow_none=True, validate=validate.Length(min=1, max=96))
+    notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    tags = TAGS
+    occurred_at = UTCDateTime(allow_none=True)
+
+
+class BudgetIn(StrictSchema):
+    category = fields.String(required=True, validate=validate.Length(min=1, max=96))
+    amount = Money(places=4, required=True)
+    currency = fields.String(load_default="USD", validate=CURRENCY)
+    rollover = fields.Boolean(load_default=False)
+    start_month = fields.Date()
+
+
+class BudgetPatch(StrictSchema):
+    amount = Money(places=4)
+    rollover = fields.Boolean()
+
+
+class BudgetProgressIn(StrictSchema):
+    month = fields.Date()
+
+
+class CashflowIn(StrictSchema):
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)
+    group_by = fields.String(load_default="month", validate=validate.OneOf(("month", "category")))
+
+
+class RecurringIn(StrictSchema):
+    as_of = fields.Date()
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+class _ProviderTransaction(fields.Dict):
+    """A Plaid transaction dict; its fields are checked by transactions.ledger.from_provider."""
+
+
+class TransactionsSyncedData(StrictSchema):
+    """``aggregation.transactions_synced`` (validated again here: never trust a producer)."""
+
+    class Meta:
+        unknown = "exclude"
+
+    user_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    item_id = fields.String(load_default=None, allow_none=True, validate=SHORT_ID)
+    added = fields.List(_ProviderTransaction(), load_default=list)
+    modified = fields.List(_ProviderTransaction(), load_default=list)
+    removed = fields.List(fields.Dict(), load_default=list)
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe copy: Decimal -> str, date -> ISO, aware datetime -> UTC ``...Z``."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime at a boundary; use UTC-aware datetimes")
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    return value  # str, int, bool, None, and float scores (never money: that is Decimal)
