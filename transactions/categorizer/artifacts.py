@@ -82,7 +82,8 @@ class LocalArtifactStore:
         return marker.read_text().strip() if marker.exists() else None
 
     def get(self, name: str, version: str | None = None) -> tuple[bytes, dict[str, Any]]:
-        version = version or self.latest(name)
+        if version is None:
+            version = self.latest(name)
         if version is None:
             raise ArtifactNotFound(f"no {name!r} artefact in {self.root}")
         folder = self._dir(name, version)
@@ -142,7 +143,8 @@ class S3ArtifactStore:
         return None if raw is None else raw.decode().strip()
 
     def get(self, name: str, version: str | None = None) -> tuple[bytes, dict[str, Any]]:
-        version = version or self.latest(name)
+        if version is None:
+            version = self.latest(name)
         if version is None:
             raise ArtifactNotFound(f"no {name!r} artefact in s3://{self.bucket}/{self.prefix}")
         payload = self._read(self._key(name, _check_name("version", version), "model.joblib"))

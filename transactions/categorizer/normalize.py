@@ -97,7 +97,7 @@ _NOISE_PATTERNS = [
     r"\b(?:TEL|PHONE)\b",
     # reference and id fields: REF 123, ID: 12AB, CONF# 99, TRACE 123, AUTH 1234
     r"\b(?:REF(?:ERENCE)?|PPD ID|CCD ID|WEB ID|IAT ID|ID|CONF|TRACE|AUTH|TRN|TXN|SEQ|INV|"
-    r"MANDATE|MNDT|E2E|END TO END|TRANSACTION|TR)"
+    r"MANDATE|MANDAT|MNDT|E2E|END TO END|TRANSACTION|TR)"
     r"\s*(?:NO\.?|NUMBER)?\s*[:#.]?\s*[A-Z0-9-]*\d[A-Z0-9-]*",
     # store numbers: #1234, STORE 0998, STR 12, NO. 55
     r"#\s*\d+",
