@@ -25,8 +25,11 @@ unreachable, connection lost, ``UnknownService`` (no queue bound), pool exhauste
 :class:`common.errors.ServiceUnavailable` (503); :class:`common.errors.DomainError` subclasses
 pass through unchanged; any other remote exception (``RemoteError``, including
 ``common.rpc.InternalError``, and nameko's ``MethodNotFound``/``IncorrectSignature``) ->
-:class:`InternalServiceError` (502) without details. A proxy that raised anything other than a
-domain error or a remote error (whose reply arrived intact) is stopped and rebuilt on demand.
+:class:`InternalServiceError` (502) without details. A proxy is kept after a domain error, a
+remote error or ``UnknownService`` (its reply arrived intact or the broker returned the request);
+after anything else (timeout, connection error, unexpected exception) it is stopped and a new one
+is built on demand. An idle proxy whose socket turned readable (the broker closed it, e.g. on a
+restart) is replaced at checkout, before it is used.
 """
 
 from __future__ import annotations
