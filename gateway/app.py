@@ -52,7 +52,7 @@ def create_app(
     body.init_app(app)
     security_headers.init_app(app)
 
-    api = openapi.init_app(app)
+    api = openapi.init_app(app, public_docs=gateway_config.public_docs)
     app.extensions["nestegg.api"] = api
     problems.init_app(app)  # after Api: replaces flask-smorest's JSON error handler
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from common.config import Settings, env_float, env_int
+from common.config import Settings, env, env_float, env_int
 
 
 def gateway_amqp_uri(settings: Settings) -> str:
@@ -28,6 +28,7 @@ class GatewayConfig:
     rpc_checkout_timeout: float = 2.0
     ready_timeout: float = 2.0
     worker_timeout: int = 30
+    public_docs: bool = True
 
     def __post_init__(self):
         for name in ("workers", "threads", "rpc_pool_size", "worker_timeout"):
@@ -48,4 +49,17 @@ def load_gateway_config() -> GatewayConfig:
         rpc_checkout_timeout=env_float("NESTEGG_GATEWAY_RPC_CHECKOUT_TIMEOUT", 2.0),
         ready_timeout=env_float("NESTEGG_GATEWAY_READY_TIMEOUT", 2.0),
         worker_timeout=env_int("NESTEGG_GATEWAY_WORKER_TIMEOUT", 30),
+        public_docs=_env_bool("NESTEGG_GATEWAY_PUBLIC_DOCS", True),
     )
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = env(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, got {raw!r}")

@@ -104,11 +104,13 @@ def asset(name: str):
     abort(404)
 
 
-def init_app(app: Flask) -> Api:
+def init_app(app: Flask, *, public_docs: bool = True) -> Api:
+    """``public_docs=False`` (production hardening, ASVS 13.4.5) serves neither ``/docs`` nor
+    ``/openapi.json``; the spec is still built, so tests and tooling can read ``api.spec``."""
     app.config.setdefault("API_TITLE", "Nestegg API")
     app.config.setdefault("API_VERSION", package_version())
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
-    app.config.setdefault("OPENAPI_URL_PREFIX", "/")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/" if public_docs else None)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.config.setdefault(
         "API_SPEC_OPTIONS",
@@ -120,5 +122,6 @@ def init_app(app: Flask) -> Api:
         },
     )
     api = Api(app)
-    app.register_blueprint(docs)
+    if public_docs:
+        app.register_blueprint(docs)
     return api

@@ -61,3 +61,30 @@ def test_only_whitelisted_assets_are_served(client):
         response = client.get(f"/docs/assets/{name}")
         assert response.status_code == 404
         assert response.mimetype == "application/problem+json"
+
+
+def test_docs_can_be_switched_off_for_production():
+    from common.config import Settings
+    from gateway.app import create_app
+    from gateway.config import GatewayConfig
+
+    app = create_app(
+        Settings(), rpc=object(), redis=object(), gateway_config=GatewayConfig(public_docs=False)
+    )
+    client = app.test_client()
+    for path in ("/docs", "/openapi.json", "/docs/assets/docs.js"):
+        assert client.get(path).status_code == 404
+    assert client.get("/healthz").status_code == 200
+    assert "/healthz" in app.extensions["nestegg.api"].spec.to_dict()["paths"]
+
+
+def test_public_docs_flag_from_env(monkeypatch):
+    import pytest
+
+    from gateway.config import load_gateway_config
+
+    monkeypatch.setenv("NESTEGG_GATEWAY_PUBLIC_DOCS", "off")
+    assert load_gateway_config().public_docs is False
+    monkeypatch.setenv("NESTEGG_GATEWAY_PUBLIC_DOCS", "maybe")
+    with pytest.raises(ValueError, match="NESTEGG_GATEWAY_PUBLIC_DOCS"):
+        load_gateway_config()
