@@ -14,8 +14,8 @@ from users import risk
 PASSWORD_FIELD_MAX = 1024  # the policy refuses > 128 code points with a clear reason
 _PHONE_RE = re.compile(r"\+?[0-9][0-9 ().-]{5,24}")
 _SSN_RE = re.compile(r"(\d{3})-?(\d{2})-?(\d{4})")
-_SCOPE_RE = re.compile(r"[a-z][a-z0-9_]*(?::[a-z][a-z0-9_]*)?")
-_COUNTRY_RE = re.compile(r"[A-Z]{2}")
+_SCOPE_RE = re.compile(r"[a-z][a-z0-9_]*(?::[a-z][a-z0-9_]*)?\Z")
+_COUNTRY_RE = re.compile(r"[A-Z]{2}\Z")
 
 
 def _text(max_len: int, *, required: bool = False, **kwargs):

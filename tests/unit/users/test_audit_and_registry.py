@@ -38,7 +38,8 @@ def test_event_names_accepted(event):
 
 
 @pytest.mark.parametrize(
-    ("event", "outcome"), [("Login", "success"), ("x" * 65, "success"), ("a b", "success"), ("login", "maybe")]
+    ("event", "outcome"),
+    [("Login", "success"), ("x" * 65, "success"), ("a b", "success"), ("login", "maybe")],
 )
 def test_bad_event_names_and_outcomes(event, outcome):
     with pytest.raises(ValueError):
@@ -47,7 +48,12 @@ def test_bad_event_names_and_outcomes(event, outcome):
 
 @pytest.mark.parametrize(
     "uri",
-    ["https://app.example.com/cb", "http://127.0.0.1/callback", "http://127.0.0.1:8765/cb", "http://[::1]:9000/cb"],
+    [
+        "https://app.example.com/cb",
+        "http://127.0.0.1/callback",
+        "http://127.0.0.1:8765/cb",
+        "http://[::1]:9000/cb",
+    ],
 )
 def test_redirect_uris_accepted(uri):
     assert registry.check_redirect_uri(uri) == uri

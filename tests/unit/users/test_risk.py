@@ -34,7 +34,20 @@ def test_lower_subscore_governs():
 
 @pytest.mark.parametrize(
     ("years", "points"),
-    [(0, 1), (1, 2), (2, 2), (3, 3), (5, 4), (7, 5), (9, 5), (10, 6), (15, 7), (20, 8), (25, 9), (60, 9)],
+    [
+        (0, 1),
+        (1, 2),
+        (2, 2),
+        (3, 3),
+        (5, 4),
+        (7, 5),
+        (9, 5),
+        (10, 6),
+        (15, 7),
+        (20, 8),
+        (25, 9),
+        (60, 9),
+    ],
 )
 def test_horizon_bands(years, points):
     assert risk.horizon_points(years) == points
@@ -50,7 +63,12 @@ def test_score_is_monotonic_in_every_answer():
     for h, loss, inc, exp in itertools.product(
         horizons, risk.LOSS_TOLERANCE, risk.INCOME_STABILITY, risk.EXPERIENCE
     ):
-        answers = {"horizon_years": h, "loss_tolerance": loss, "income_stability": inc, "experience": exp}
+        answers = {
+            "horizon_years": h,
+            "loss_tolerance": loss,
+            "income_stability": inc,
+            "experience": exp,
+        }
         result = risk.score(answers)["risk_score"]
         assert 1 <= result <= 10
         longer = risk.score({**answers, "horizon_years": h + 5})["risk_score"]
