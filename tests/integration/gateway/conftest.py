@@ -5,6 +5,7 @@ data the caller sent, so the request id can be checked end to end.
 """
 
 import contextlib
+import threading
 import uuid
 
 import pytest
@@ -108,9 +109,16 @@ def start_services(amqp_uri):
         return running
 
     yield start
-    for container in running.values():
+
+    def kill(container):
         with contextlib.suppress(Exception):
             container.kill()
+
+    killers = [threading.Thread(target=kill, args=(c,)) for c in running.values()]
+    for killer in killers:  # in parallel: each kill waits on its own connections
+        killer.start()
+    for killer in killers:
+        killer.join(30)
 
 
 @pytest.fixture

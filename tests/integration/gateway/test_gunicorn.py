@@ -62,7 +62,7 @@ def gunicorn(amqp_uri, tmp_path):
             pytest.fail("gunicorn did not start:\n" + log_path.read_text())
         time.sleep(0.2)
     yield base, log_path
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signal.SIGINT)  # quick shutdown
     try:
         proc.wait(15)
     except subprocess.TimeoutExpired:
