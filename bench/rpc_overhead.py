@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from common import config, provision
-    from common.rpc_pool import RpcProxyPool
+    from common.rpc_pool import RpcPool
     from common.stack import Stack
 
     settings = config.load()
@@ -118,7 +118,7 @@ def main(argv=None) -> int:
             results = {}
             # interleave the three paths in rounds so machine noise hits them alike
             samples = {"raw_kombu": [], "bare_nameko": [], "gateway_pool": []}
-            pool = RpcProxyPool({"AMQP_URI": gateway_uri}, size=2, timeout=10)
+            pool = RpcPool(gateway_uri, size=2, timeout=10)
             try:
                 rounds = 10
                 for _ in range(rounds):

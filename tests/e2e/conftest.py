@@ -20,6 +20,7 @@ def stack(provisioned):
     running = Stack(settings, env={
         "NESTEGG_GATEWAY_PORT": str(settings.gateway_port),
         "NESTEGG_RPC_TIMEOUT": "2",
+        "NESTEGG_GATEWAY_READY_TIMEOUT": "2",
         "NESTEGG_OUTBOX_INTERVAL": "0.5",
     })
     try:
