@@ -1,0 +1,169 @@
+"""Goal rules and goal projections on top of ``portfolio.projection``.
+
+A goal (retirement, house, emergency, custom) has a target amount in today's dollars, a future
+target date, a monthly contribution growing ``contribution_growth`` a year, the balance it starts
+from (its linked accounts' latest balances plus ``initial_amount``) and either a fixed asset-class
+allocation or the user's glide path (``portfolio.allocation.target_allocation`` from the risk
+score and the years left).
+
+Projection modes: ``normal`` and ``fat_tailed`` (Student-t, df 5) Monte Carlo with the
+allocation's capital-market assumptions (``projection.assumptions_for``), or ``historical``
+replay of every 1928-2023 cycle (stock share = the allocation's equity share, the rest in
+10-year Treasuries). A glide path is represented by its time-average allocation over the
+remaining years (the simulation engine holds one allocation per run; stated simplification).
+
+Output: P10/P50/P90 balance per year in today's dollars, the probability of reaching the target
+with its standard error sqrt(p(1-p)/n), and the monthly contribution needed to reach the chosen
+success probability (bisection on common random numbers for Monte Carlo; on the fixed set of
+historical cycles for ``historical``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from portfolio import allocation, projection, reference
+from portfolio.errors import InvalidInput
+
+KINDS = ("retirement", "house", "emergency", "custom")
+MODES = ("normal", "fat_tailed", "historical")
+CENT = Decimal("0.01")
+DEFAULT_RISK_SCORE = 6  # "moderate" when the user has not answered the questionnaire
+MAX_PATHS = 20_000
+
+
+def years_until(target: dt.date, today: dt.date) -> int:
+    """Whole projection years to the target date (at least one)."""
+    if target <= today:
+        raise InvalidInput("target_date", "must be in the future")
+    return max(1, math.ceil((target - today).days / 365.25))
+
+
+def check_weights(weights: Mapping[str, Decimal], field: str = "allocation") -> None:
+    ref = reference.load()
+    if not weights:
+        raise InvalidInput(field, "must name at least one asset class")
+    for cls, w in weights.items():
+        ref.asset_class(cls)  # unknown class -> InvalidInput
+        if w < 0:
+            raise InvalidInput(f"{field}.{cls}", "weight must not be negative")
+    total = sum(weights.values(), Decimal(0))
+    if abs(total - 1) > Decimal("0.0001"):
+        raise InvalidInput(field, f"weights must sum to 1 (they sum to {total})")
+
+
+def glide_average(risk_score: int, years: int) -> dict[str, float]:
+    """Time-average of the glide-path allocation over the remaining years."""
+    acc: dict[str, float] = {}
+    steps = list(range(years, 0, -1))
+    for y in steps:
+        for cls, w in allocation.target_allocation(risk_score, y).items():
+            acc[cls] = acc.get(cls, 0.0) + float(w) / len(steps)
+    total = sum(acc.values())
+    return {k: v / total for k, v in acc.items()}
+
+
+def equity_share(weights: Mapping[str, float]) -> float:
+    ref = reference.load()
+    return sum(float(w) for c, w in weights.items() if ref.asset_class(c).kind == "equity")
+
+
+def _money(x: float) -> Decimal:
+    return Decimal(repr(float(x))).quantize(CENT, ROUND_HALF_EVEN)
+
+
+def _historical_required(plan: projection.Plan, stock: float, target: float) -> float:
+    def prob(c: float) -> float:
+        return projection.historical(
+            replace(plan, monthly_contribution=c), stock
+        ).success_probability
+
+    if prob(0.0) >= target:
+        return 0.0
+    lo, hi = 0.0, max(100.0, plan.monthly_contribution)
+    while prob(hi) < target:
+        lo, hi = hi, hi * 2
+        if hi > 1e6:
+            raise InvalidInput("success_probability", "not reachable with contributions up to 1e6")
+    while hi - lo > 1.0:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if prob(mid) >= target else (mid, hi)
+    return hi
+
+
+def project_goal(
+    goal: Mapping,
+    *,
+    starting_balance: Decimal,
+    risk_score: int | None,
+    today: dt.date,
+    mode: str = "normal",
+    paths: int = 10_000,
+    seed: int = 0,
+    success_probability: float = 0.7,
+) -> dict:
+    """Projection report for one goal (plain data; money as Decimal)."""
+    if mode not in MODES:
+        raise InvalidInput("mode", f"must be one of {', '.join(MODES)}")
+    if not 100 <= paths <= MAX_PATHS:
+        raise InvalidInput("paths", f"must be between 100 and {MAX_PATHS}")
+    if not 0 < success_probability < 1:
+        raise InvalidInput("success_probability", "must be strictly between 0 and 1")
+    if starting_balance < 0:
+        raise InvalidInput("starting_balance", "must not be negative")
+    years = years_until(goal["target_date"], today)
+    if goal.get("allocation"):
+        weights = {k: float(Decimal(v)) for k, v in goal["allocation"].items()}
+        basis = "fixed allocation"
+    else:
+        score = risk_score or DEFAULT_RISK_SCORE
+        weights = glide_average(score, years)
+        basis = f"glide path, risk score {score}" + ("" if risk_score else " (default)")
+    plan = projection.Plan(
+        initial_balance=float(starting_balance),
+        years=years,
+        monthly_contribution=float(goal["monthly_contribution"]),
+        contribution_growth=float(goal["contribution_growth"]),
+        goal=float(goal["target_amount"]),
+    )
+    if mode == "historical":
+        stock = equity_share(weights)
+        result = projection.historical(plan, stock)
+        needed = _historical_required(plan, stock, success_probability)
+    else:
+        dist = "student_t" if mode == "fat_tailed" else "normal"
+        assumptions = projection.assumptions_for(weights, distribution=dist)
+        result = projection.project(plan, assumptions, paths=paths, seed=seed)
+        needed = projection.required_contribution(
+            plan, assumptions, success_probability, paths=paths, seed=seed
+        )
+    first_year = today.year
+    return {
+        "mode": mode,
+        "years": years,
+        "paths": result.paths,
+        "seed": seed if mode != "historical" else None,
+        "starting_balance": starting_balance,
+        "allocation_basis": basis,
+        "allocation": {k: Decimal(repr(v)).quantize(Decimal("0.0001")) for k, v in weights.items()},
+        "percentiles": [
+            {
+                "year": first_year + int(y),
+                "p10": _money(p10),
+                "p50": _money(p50),
+                "p90": _money(p90),
+            }
+            for y, p10, p50, p90 in zip(
+                result.years, result.p10, result.p50, result.p90, strict=True
+            )
+        ],
+        "success_probability": round(result.success_probability, 6),
+        "success_std_error": round(result.success_std_error, 6),
+        "target_probability": success_probability,
+        "required_monthly_contribution": _money(needed),
+        "dollars": "today's dollars (deflated by simulated or historical inflation)",
+    }
