@@ -15,6 +15,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy import text
 
+from common.config import env_float
 from common.errors import NotFound, ValidationFailed
 from common.logging import user_id_var
 from common.nameko_deps import Database, Outbox, Redis, RequestContext
@@ -34,7 +35,7 @@ SCRUB_RESET_TOKENS_SQL = text(
     UPDATE outbox
        SET payload = jsonb_set(payload, '{data,reset_token}', '"[scrubbed]"')
      WHERE event_type = 'password_reset_requested'
-       AND published_at IS NOT NULL
+       AND (published_at IS NOT NULL OR created_at < now() - interval '30 minutes')
        AND payload -> 'data' ->> 'reset_token' <> '[scrubbed]'
     """
 )
@@ -501,8 +502,9 @@ class UsersService(NesteggService):
         return self._work(run)
 
     # --- housekeeping -----------------------------------------------------------------------
-    @timer(interval=10)
+    @timer(interval=env_float("NESTEGG_USERS_SCRUB_INTERVAL", 10.0))
     def scrub_reset_tokens(self):
-        """Reset tokens leave the outbox once published (they live on only as a hash)."""
+        """Reset tokens leave the outbox once published, or once expired if they could not be
+        published (they live on only as a hash in password_resets)."""
         with self.db.transaction() as session:
             session.execute(SCRUB_RESET_TOKENS_SQL)

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 os.environ["NESTEGG_BCRYPT_COST"] = "4"
+os.environ["NESTEGG_USERS_SCRUB_INTERVAL"] = "1"
 
 STRONG_PASSWORD = "velvet harbor quietly sings"
 ALL_SCOPES = ("profile:read", "profile:write")
