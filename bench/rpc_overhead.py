@@ -13,6 +13,7 @@ Goal (foundation issue): the gateway path adds no more than 2x over bare nameko 
 from __future__ import annotations
 
 import argparse
+import logging
 import multiprocessing
 import os
 import sys
@@ -24,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from _common import bench_environment, summarize, timed, write_result  # noqa: E402
 
 bench_environment()
+logging.getLogger("amqp").setLevel(logging.ERROR)
 
 RAW_QUEUE = "bench-raw-echo"
 
