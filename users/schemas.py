@@ -22,6 +22,11 @@ def _text(max_len: int, *, required: bool = False, **kwargs):
     return fields.String(required=required, validate=validate.Length(min=1, max=max_len), **kwargs)
 
 
+def _bool(**kwargs):
+    """JSON true/false only (marshmallow would also take "yes", "on", 1)."""
+    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+
+
 def _password(**kwargs):
     return fields.String(validate=validate.Length(min=1, max=PASSWORD_FIELD_MAX), **kwargs)
 
@@ -178,7 +183,7 @@ class AuthenticatedOut(StrictSchema):
 class ChangePasswordIn(StrictSchema):
     current_password = _password(required=True)
     new_password = _password(required=True)
-    end_other_sessions = fields.Boolean(load_default=False)
+    end_other_sessions = _bool(load_default=False)
 
 
 class ChangePasswordOut(StrictSchema):
@@ -318,8 +323,8 @@ class OAuthClientIn(StrictSchema):
         required=True,
         validate=validate.Length(min=1, max=50),
     )
-    public = fields.Boolean(required=True)
-    first_party = fields.Boolean(load_default=False)
+    public = _bool(required=True)
+    first_party = _bool(load_default=False)
 
 
 class OAuthClientOut(StrictSchema):
