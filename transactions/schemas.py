@@ -1,7 +1,7 @@
 """marshmallow schemas for the transactions RPC boundary (unknown fields are refused).
 
-Results are plain JSON values made by :func:`plain`: Decimal -> decimal string (sign: negative
-= money out), date -> ``YYYY-MM-DD``, datetime -> UTC ISO-8601 with ``Z``.
+Results are plain JSON values made by :func:`plain`: Decimal -> decimal string with at least two
+places (sign: negative = money out), date -> ``YYYY-MM-DD``, datetime -> UTC ISO-8601 with ``Z``.
 """
 
 from __future__ import annotations
@@ -129,10 +129,21 @@ class TransactionsSyncedData(StrictSchema):
     removed = fields.List(fields.Dict(), load_default=list)
 
 
+CENT = Decimal("0.01")
+
+
+def decimal_text(value: Decimal) -> str:
+    """At least 2 and only as many places as needed: ``-16.0000`` -> ``"-16.00"``,
+    ``1.2345`` -> ``"1.2345"`` (amounts are stored with 4 places)."""
+    if value == value.quantize(CENT):
+        return str(value.quantize(CENT))
+    return format(value.normalize(), "f")
+
+
 def plain(value: Any) -> Any:
     """JSON-safe copy: Decimal -> str, date -> ISO, aware datetime -> UTC ``...Z``."""
     if isinstance(value, Decimal):
-        return str(value)
+        return decimal_text(value)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime at a boundary; use UTC-aware datetimes")

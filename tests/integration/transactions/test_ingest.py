@@ -29,7 +29,7 @@ def test_the_same_event_twice_and_a_resend_store_each_transaction_once(
     assert [e["count"] for e in categorized] == [2]
     assert set(categorized[0]["transaction_ids"]) == {r["id"] for r in rows}
     listed = rpc.list_transactions(tokens(user), {})["items"]
-    assert {i["amount"] for i in listed} == {"-12.5000", "2000.0000"}
+    assert {i["amount"] for i in listed} == {"-12.50", "2000.00"}
 
 
 def test_modified_and_removed_including_unknown_ids(sync, db, user, txn):
