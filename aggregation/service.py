@@ -254,7 +254,7 @@ class AggregationService(NesteggService):
 
     # ------------------------------------------------------------------ Items and accounts
     @rpc
-    @boundary(response=ItemOut(many=True))
+    @boundary(response=ItemOut(), many=True)
     def list_items(self, principal):
         with self.db.transaction() as session:
             items = session.scalars(
@@ -267,7 +267,7 @@ class AggregationService(NesteggService):
             return [self._item_view(i, by_item.get(i.id, [])) for i in items]
 
     @rpc
-    @boundary(response=AccountOut(many=True))
+    @boundary(response=AccountOut(), many=True)
     def list_accounts(self, principal):
         with self.db.transaction() as session:
             return self._accounts_view(session, principal.user_id)
