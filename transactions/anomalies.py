@@ -9,7 +9,8 @@ reasons together outweigh one):
 
 * ``large_for_merchant`` / ``large_for_category``: robust z-score
   ``z = 0.6745 * (x - median) / MAD`` of the amount against the user's earlier outflows at the
-  same merchant (>= 5) or in the same category (>= 8), flagged when ``z > 3.5``
+  same merchant (>= 5) or in the same category (>= 8), the most recent 200 of each, flagged
+  when ``z > 3.5``
   (Iglewicz & Hoaglin). A MAD of 0 is replaced by 5 % of the median (at least 1).
 * ``new_merchant_large``: first outflow at this merchant, and larger than both
   ``NEW_MERCHANT_FLOOR`` and the 95th percentile of the user's outflows (>= 10 of them).
@@ -31,12 +32,13 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 Z_THRESHOLD = 3.5
+HISTORY_CAP = 200  # robust statistics use the most recent 200 amounts per merchant/category
 MIN_MERCHANT_HISTORY = 5
 MIN_CATEGORY_HISTORY = 8
 MIN_USER_HISTORY = 10
@@ -72,6 +74,7 @@ def robust_z(value: float, history: list[float]) -> float:
 
 
 def _percentile(values: list[float], q: float) -> float:
+    """Linear-interpolated quantile ``q`` of ``values`` (the user's last 1000 outflows)."""
     ordered = sorted(values)
     pos = (len(ordered) - 1) * q
     lo = int(pos)
@@ -96,11 +99,11 @@ class Scorer:
 
     def __init__(self, history: Iterable[Mapping[str, Any]] = ()):
         self.rows: list[Mapping[str, Any]] = []
-        self.by_merchant: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-        self.by_category: dict[str, list[float]] = defaultdict(list)
-        self.outflows: list[float] = []
+        self.by_merchant: dict[str, deque] = defaultdict(lambda: deque(maxlen=HISTORY_CAP))
+        self.by_category: dict[str, deque] = defaultdict(lambda: deque(maxlen=HISTORY_CAP))
+        self.outflows: deque = deque(maxlen=5 * HISTORY_CAP)
         self.countries: dict[str, int] = defaultdict(int)
-        self.hours: list[int] = []
+        self.hour_counts = [0] * 24
         self.allowed_amount: dict[str, Decimal] = {}
         self.allowed_countries: set[str] = set()
         self.allowed_hours: set[int] = set()
@@ -112,7 +115,7 @@ class Scorer:
         if row.get("country"):
             self.countries[row["country"]] += 1
         if row.get("time_known") and row.get("hour") is not None:
-            self.hours.append(int(row["hour"]))
+            self.hour_counts[int(row["hour"]) % 24] += 1
         if row.get("dismissed"):
             if row.get("merchant"):
                 size = abs(row["amount"])
@@ -141,14 +144,14 @@ class Scorer:
         if allowed is not None and size <= allowed * DISMISSED_HEADROOM:
             return []
         reasons = []
-        seen = self.by_merchant.get(merchant, []) if merchant else []
+        seen = self.by_merchant.get(merchant, ()) if merchant else ()
         merchant_amounts = [float(-r["amount"]) for r in seen]
         if (
             len(merchant_amounts) >= MIN_MERCHANT_HISTORY
             and robust_z(float(size), merchant_amounts) > Z_THRESHOLD
         ):
             reasons.append("large_for_merchant")
-        category = self.by_category.get(row.get("category") or "", [])
+        category = list(self.by_category.get(row.get("category") or "", ()))
         if len(category) >= MIN_CATEGORY_HISTORY and robust_z(float(size), category) > Z_THRESHOLD:
             reasons.append("large_for_category")
         if (
@@ -156,7 +159,7 @@ class Scorer:
             and not seen
             and len(self.outflows) >= MIN_USER_HISTORY
             and size > NEW_MERCHANT_FLOOR
-            and float(size) > _percentile(self.outflows, 0.95)
+            and float(size) > _percentile(list(self.outflows), 0.95)
         ):
             reasons.append("new_merchant_large")
         return reasons
@@ -178,7 +181,10 @@ class Scorer:
         if -row["amount"] > TINY_CHARGE:
             return False
         count = 1
-        for other in reversed(self.rows):
+        horizon = row["at"] - max(CARD_TESTING_WINDOW, dt.timedelta(days=1))
+        for other in reversed(self.rows):  # rows are added in time order
+            if other["at"] < horizon:
+                break
             if other["amount"] >= 0 or -other["amount"] > TINY_CHARGE:
                 continue
             if row.get("time_known") and other.get("time_known"):
@@ -202,10 +208,11 @@ class Scorer:
         if not row.get("time_known") or row.get("hour") is None:
             return False
         hour = int(row["hour"])
-        if len(self.hours) < MIN_TIMED or hour in self.allowed_hours:
+        timed = sum(self.hour_counts)
+        if timed < MIN_TIMED or hour in self.allowed_hours:
             return False
-        near = sum(1 for h in self.hours if _hour_distance(h, hour) <= 1)
-        return near / len(self.hours) < ODD_HOUR_SHARE
+        near = sum(n for h, n in enumerate(self.hour_counts) if _hour_distance(h, hour) <= 1)
+        return near / timed < ODD_HOUR_SHARE
 
     def score(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """``{"reasons": [...], "score": 0..1}`` for ``row`` against the history so far."""
