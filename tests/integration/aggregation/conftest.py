@@ -64,22 +64,34 @@ class TransactionsProbe:
                         "SET amount = EXCLUDED.amount, name = EXCLUDED.name, "
                         "applied = {PROBE_TABLE}.applied + 1".replace("{PROBE_TABLE}", PROBE_TABLE)
                     ),
-                    {"t": t["transaction_id"], "i": data["item_id"], "a": t["amount"],
-                     "n": t["name"]},
+                    {
+                        "t": t["transaction_id"],
+                        "i": data["item_id"],
+                        "a": t["amount"],
+                        "n": t["name"],
+                    },
                 )
         for r in data["removed"]:
             session.execute(
                 text(f"DELETE FROM {PROBE_TABLE} WHERE transaction_id = :t"),
                 {"t": r["transaction_id"]},
             )
-        self._note(session, event, len(data["added"]) + len(data["modified"]) + len(data["removed"]))
+        self._note(
+            session, event, len(data["added"]) + len(data["modified"]) + len(data["removed"])
+        )
 
     def _note(self, session, event, size):
         session.execute(
-            text(f"INSERT INTO {PROBE_EVENTS} (event_id, event_type, item_id, size) "
-                 "VALUES (:e, :t, :i, :s)"),
-            {"e": event["event_id"], "t": event["event_type"], "i": event["data"]["item_id"],
-             "s": size},
+            text(
+                f"INSERT INTO {PROBE_EVENTS} (event_id, event_type, item_id, size) "
+                "VALUES (:e, :t, :i, :s)"
+            ),
+            {
+                "e": event["event_id"],
+                "t": event["event_type"],
+                "i": event["data"]["item_id"],
+                "s": size,
+            },
         )
 
     @handles("aggregation", "balances_updated")
@@ -99,15 +111,19 @@ class TransactionsProbe:
 def probe_engine(provisioned):
     engine = make_engine(provisioned.database_url("transactions"), pool_size=2)
     with engine.begin() as conn:
-        conn.execute(text(
-            f"CREATE TABLE IF NOT EXISTS {PROBE_TABLE} (transaction_id text PRIMARY KEY, "
-            "item_id text NOT NULL, amount numeric NOT NULL, name text, "
-            "applied int NOT NULL DEFAULT 1)"
-        ))
-        conn.execute(text(
-            f"CREATE TABLE IF NOT EXISTS {PROBE_EVENTS} (event_id text PRIMARY KEY, "
-            "event_type text NOT NULL, item_id text NOT NULL, size int NOT NULL)"
-        ))
+        conn.execute(
+            text(
+                f"CREATE TABLE IF NOT EXISTS {PROBE_TABLE} (transaction_id text PRIMARY KEY, "
+                "item_id text NOT NULL, amount numeric NOT NULL, name text, "
+                "applied int NOT NULL DEFAULT 1)"
+            )
+        )
+        conn.execute(
+            text(
+                f"CREATE TABLE IF NOT EXISTS {PROBE_EVENTS} (event_id text PRIMARY KEY, "
+                "event_type text NOT NULL, item_id text NOT NULL, size int NOT NULL)"
+            )
+        )
     yield engine
     engine.dispose()
 
@@ -150,7 +166,9 @@ def sandbox():
 def admin(sandbox):
     def call(path: str, **body):
         response = requests.post(
-            sandbox.base_url + path, json=body, timeout=30,
+            sandbox.base_url + path,
+            json=body,
+            timeout=30,
             headers={"PLAID-CLIENT-ID": sandbox.client_id, "PLAID-SECRET": sandbox.secret},
         )
         return response.status_code, response.json()
@@ -193,8 +211,11 @@ def aggregation(run_container, sandbox):
     from aggregation.service import AggregationService
 
     container = run_container(
-        AggregationService, as_service="aggregation", PLAID_HOST=sandbox.base_url,
-        PLAID_CLIENT_ID=sandbox.client_id, PLAID_SECRET=sandbox.secret,
+        AggregationService,
+        as_service="aggregation",
+        PLAID_HOST=sandbox.base_url,
+        PLAID_CLIENT_ID=sandbox.client_id,
+        PLAID_SECRET=sandbox.secret,
     )
 
     class Rpc:

@@ -21,7 +21,10 @@ def _broker_up() -> bool:
             pass
     except OSError:
         return False
-    return subprocess.run(["rabbitmqctl", "-q", "status"], capture_output=True, timeout=30).returncode == 0
+    return (
+        subprocess.run(["rabbitmqctl", "-q", "status"], capture_output=True, timeout=30).returncode
+        == 0
+    )
 
 
 def _bounce(delay: float, outage: float, done: threading.Event) -> None:

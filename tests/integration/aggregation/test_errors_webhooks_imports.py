@@ -40,7 +40,8 @@ def test_login_required_marks_the_item_emits_item_error_and_repair_restores_heal
     token = _token(provisioned, item["item_id"])
     requests.post(
         sandbox.base_url + "/sandbox/item/reset_login",
-        json={"access_token": token}, timeout=10,
+        json={"access_token": token},
+        timeout=10,
         headers={"PLAID-CLIENT-ID": sandbox.client_id, "PLAID-SECRET": sandbox.secret},
     ).raise_for_status()
     failed = helpers.sync_now(aggregation, alice.token, item["item_id"])
@@ -73,9 +74,7 @@ def test_mutation_during_pagination_restarts_the_run(
     result = helpers.sync_now(aggregation, alice.token, item["item_id"])
     assert result["status"] in ("synced", "busy")
     metrics = aggregation.metrics()
-    assert helpers.wait_until(
-        lambda: len(probe.transactions(item["item_id"])) > 2000, 60
-    ), metrics
+    assert helpers.wait_until(lambda: len(probe.transactions(item["item_id"])) > 2000, 60), metrics
     ids = probe.transactions(item["item_id"])
     events = probe.events(item["item_id"], "transactions_synced")
     assert sum(size for *_, size in events) == len(ids)  # no duplicate deliveries
@@ -94,8 +93,12 @@ def test_webhook_signatures(aggregation, user, helpers, sandbox):
     provider_item_id = None
     for state in sandbox.sandbox._items.values():
         provider_item_id = state.item_id  # the most recent Item of this sandbox
-    payload = {"webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE",
-               "item_id": provider_item_id, "environment": "sandbox"}
+    payload = {
+        "webhook_type": "TRANSACTIONS",
+        "webhook_code": "SYNC_UPDATES_AVAILABLE",
+        "item_id": provider_item_id,
+        "environment": "sandbox",
+    }
     headers, body = _signed_webhook(sandbox, payload)
     accepted = aggregation.handle_plaid_webhook({"headers": headers, "body": body})
     assert accepted["accepted"] is True and accepted["action"] == "sync_scheduled"
@@ -113,9 +116,12 @@ def test_webhook_signatures(aggregation, user, helpers, sandbox):
     from cryptography.hazmat.primitives.asymmetric import ec
 
     forged = jwt.encode(
-        {"iat": int(time.time()), "request_body_sha256": __import__("hashlib").sha256(
-            body.encode()).hexdigest()},
-        ec.generate_private_key(ec.SECP256R1()), algorithm="ES256",
+        {
+            "iat": int(time.time()),
+            "request_body_sha256": __import__("hashlib").sha256(body.encode()).hexdigest(),
+        },
+        ec.generate_private_key(ec.SECP256R1()),
+        algorithm="ES256",
         headers={"kid": sandbox.sandbox.signer.kid},
     )
     with pytest.raises(Unauthenticated):  # right kid, wrong key
@@ -163,11 +169,16 @@ def test_csv_and_ofx_import_reimport_and_malformed(aggregation, probe, user, hel
     amounts = sorted(str(a) for a in probe.transactions(item_id).values())
     assert amounts == ["-2000.00", "4.50", "4.50"]  # Plaid convention: positive = money out
 
-    ofx = aggregation.import_file(alice.token, {"filename": "bank.ofx", "content_base64": _b64(OFX)})
+    ofx = aggregation.import_file(
+        alice.token, {"filename": "bank.ofx", "content_base64": _b64(OFX)}
+    )
     assert ofx["format"] == "ofx" and ofx["added"] == 2
-    assert aggregation.import_file(
-        alice.token, {"filename": "bank.qfx", "content_base64": _b64(OFX)}
-    )["added"] == 0
+    assert (
+        aggregation.import_file(alice.token, {"filename": "bank.qfx", "content_base64": _b64(OFX)})[
+            "added"
+        ]
+        == 0
+    )
     assert helpers.wait_until(lambda: len(probe.transactions(item_id)) == 5)
 
     bad = CSV + "13/45/2024,BROKEN,-1.00\n01/17/2024,NO AMOUNT,\n"

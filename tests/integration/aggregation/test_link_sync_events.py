@@ -78,8 +78,9 @@ def test_link_sync_advance_and_downstream_set_equals_the_sandbox(
     assert health["transactions_total"] >= len(truth) and health["last_sync_ms"] is not None
     accounts = aggregation.list_accounts(alice.token)
     assert {a["item_id"] for a in accounts} == {item["item_id"]}
-    assert all(a["current"] is None or Decimal(a["current"]) == Decimal(a["current"])
-               for a in accounts)
+    assert all(
+        a["current"] is None or Decimal(a["current"]) == Decimal(a["current"]) for a in accounts
+    )
     metrics = aggregation.metrics()
     assert metrics["counters"].get("syncs.synced", 0) >= 1
 
@@ -100,11 +101,14 @@ def test_sandbox_public_token_is_refused_outside_the_sandbox(run_container, sand
     from aggregation.service import AggregationService
 
     container = run_container(
-        AggregationService, as_service="aggregation", PLAID_HOST=sandbox.base_url,
+        AggregationService,
+        as_service="aggregation",
+        PLAID_HOST=sandbox.base_url,
         PLAID_ENV="production",
     )
-    with entrypoint_hook(container, "create_sandbox_public_token") as hook, pytest.raises(
-        Forbidden
+    with (
+        entrypoint_hook(container, "create_sandbox_public_token") as hook,
+        pytest.raises(Forbidden),
     ):
         hook(user().token, {"institution_id": "ins_109508"})
 
