@@ -53,7 +53,26 @@ def signer(settings):
 
 
 @pytest.fixture(scope="session")
-def users_service(provisioned, signer):
+def event_sink(admin_amqp_uri):
+    """An exclusive queue taking every users event while the tests run, so events whose real
+    consumers are not running are still routable (else the outbox retries them forever)."""
+    from kombu import Connection, Exchange, Queue
+
+    with Connection(admin_amqp_uri) as conn:
+        queue = Queue(
+            "",
+            Exchange("users.events", type="topic", passive=True),
+            routing_key="#",
+            exclusive=True,
+            queue_arguments={"x-max-length": 1000},
+            channel=conn.default_channel,
+        )
+        queue.declare()
+        yield queue
+
+
+@pytest.fixture(scope="session")
+def users_service(provisioned, signer, event_sink):
     """One container for the whole folder (starting and stopping one costs seconds), with
     the service clock and the token verifier replaced for as long as it runs."""
     from nameko.containers import ServiceContainer
