@@ -42,6 +42,25 @@ def _rate(value):
         raise ValidationError("Must be a fraction in [0, 1).")
 
 
+TWO_PLACES = decimal.Decimal("0.01")
+
+
+def decimal_text(value: decimal.Decimal) -> str:
+    """Fixed-point text with trailing zeros trimmed down to two places: 100.00000000 -> "100.00",
+    0.32000 -> "0.32", 10.123400 -> "10.1234" (the database stores NUMERIC(24, 8))."""
+    if not value.is_finite():
+        raise ValueError("refusing to serialise a non-finite amount")
+    trimmed = value.normalize()
+    if trimmed.as_tuple().exponent > -2:
+        trimmed = value.quantize(TWO_PLACES)
+    return format(trimmed, "f")
+
+
+class TrimmedMoney(Money):
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else decimal_text(decimal.Decimal(value))
+
+
 # --- consumed events -------------------------------------------------------------------------
 class Tolerant(Schema):
     class Meta:
@@ -225,9 +244,13 @@ class GoalUpdateIn(GoalFields):
 
     goal_id = StrId(required=True)
 
+    OPTIONAL = tuple(n for n in GoalFields._declared_fields if n != "idempotency_key")
+
     def __init__(self, **kwargs):
-        optional = tuple(n for n in GoalFields._declared_fields if n != "idempotency_key")
-        super().__init__(partial=optional, exclude=("idempotency_key",), **kwargs)
+        super().__init__(exclude=("idempotency_key",), **kwargs)
+
+    def load(self, data, *, many=None, partial=None, unknown=None):
+        return super().load(data, many=many, partial=self.OPTIONAL, unknown=unknown)
 
 
 class GoalIdIn(StrictSchema):
@@ -271,11 +294,11 @@ class GoalOut(Schema):
     id = StrId()
     kind = fields.String()
     name = fields.String()
-    target_amount = Money()
+    target_amount = TrimmedMoney()
     target_date = fields.Date()
-    initial_amount = Money()
-    monthly_contribution = Money()
-    contribution_growth = Money()
+    initial_amount = TrimmedMoney()
+    monthly_contribution = TrimmedMoney()
+    contribution_growth = TrimmedMoney()
     linked_account_ids = fields.List(fields.String())
     allocation = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
     glide_path = fields.Boolean()
@@ -286,9 +309,7 @@ class GoalOut(Schema):
 def plain(value):
     """Plain JSON values: Decimal -> str, date/datetime -> ISO-8601 (UTC ``Z``), tuples -> lists."""
     if isinstance(value, decimal.Decimal):
-        if not value.is_finite():
-            raise ValueError("refusing to serialise a non-finite amount")
-        return str(value)
+        return decimal_text(value)
     if isinstance(value, float):
         return value
     if isinstance(value, dt.datetime):
