@@ -1,7 +1,8 @@
 """The gateway's Flask app factory.
 
-``create_app(settings=None, rpc=None, *, redis=None, gateway_config=None)``: everything is
-injectable for tests; by default the settings come from the environment, the RPC client is a
+``create_app(settings=None, rpc=None, *, redis=None, gateway_config=None, auth_store=None,
+auth_config=None, token_issuer=None)``: everything is injectable for tests; by default the
+settings come from the environment, the RPC client is a
 lazily-connecting :class:`common.rpc_pool.RpcPool` on the gateway's broker user and Redis is a
 client on ``settings.redis_url``. Later issues add their blueprints with
 ``api.register_blueprint(...)`` (``app.extensions["nestegg.api"]``) using
@@ -35,6 +36,9 @@ def create_app(
     *,
     redis=None,
     gateway_config: GatewayConfig | None = None,
+    auth_store=None,
+    auth_config=None,
+    token_issuer=None,
 ) -> Flask:
     settings = settings or cfg.load()
     gateway_config = gateway_config or load_gateway_config()
@@ -68,6 +72,16 @@ def create_app(
         ),
     }
     api.register_blueprint(health.blp)
+    from gateway.auth import setup as auth_setup
+
+    auth_setup.init_app(
+        app,
+        settings=settings,
+        rpc=app.extensions[rpc_wiring.EXTENSION],
+        store=auth_store,
+        config=auth_config,
+        issuer=token_issuer,
+    )
 
     if settings.trusted_proxies > 0:
         hops = settings.trusted_proxies
@@ -80,6 +94,9 @@ def shutdown(app: Flask) -> None:
     rpc = app.extensions.get(rpc_wiring.EXTENSION)
     if rpc is not None:
         rpc.close()
+    auth = app.extensions.get("nestegg.auth")
+    if auth is not None:
+        auth.audit.close()
     readiness = app.extensions.get("nestegg.readiness")
     if readiness is not None:
         readiness["executor"].shutdown(wait=False, cancel_futures=True)
