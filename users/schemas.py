@@ -22,9 +22,17 @@ def _text(max_len: int, *, required: bool = False, **kwargs):
     return fields.String(required=required, validate=validate.Length(min=1, max=max_len), **kwargs)
 
 
+class StrictBool(fields.Boolean):
+    """JSON true/false only (marshmallow's Boolean also takes "yes", "on", 1)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 def _bool(**kwargs):
-    """JSON true/false only (marshmallow would also take "yes", "on", 1)."""
-    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+    return StrictBool(**kwargs)
 
 
 def _password(**kwargs):
