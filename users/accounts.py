@@ -12,6 +12,7 @@ import json
 import secrets
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from common.db import new_id
@@ -117,8 +118,16 @@ def register(session: Session, data: dict, *, now: dt.datetime, cost: int) -> Us
         **{c: _enc(user_id, c, data.get(c)) for c in PERSONAL_COLUMNS},
     )
     session.add(user)
-    session.flush()  # a racing duplicate fails here on the unique index
+    _flush_unique_email(session)
     return user
+
+
+def _flush_unique_email(session: Session) -> None:
+    """Flush now, so a concurrent claim of the same e-mail fails on the unique index here."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict("An account with this e-mail address already exists") from None
 
 
 def update_profile(session: Session, user: User, changes: dict, *, now: dt.datetime) -> User:
@@ -138,6 +147,7 @@ def change_email(session: Session, user: User, email: str, *, now: dt.datetime) 
     user.email_bidx = index
     user.email = _enc(user.id, "email", email.strip())
     user.updated_at = now
+    _flush_unique_email(session)
     return user
 
 

@@ -1,6 +1,7 @@
 """register, get/update profile, change_email: validation, encryption at rest, step-up."""
 
 import re
+import uuid
 
 import pytest
 
@@ -123,3 +124,25 @@ def test_tokens_are_required_and_scoped(rpc, register, tokens):
         rpc.get_profile(tokens(profile["id"], scopes=("portfolio:read",)))
     with pytest.raises(Forbidden):
         rpc.update_profile(tokens(profile["id"], scopes=("profile:read",)), {"name": "Xy Zed"})
+
+
+def test_concurrent_registrations_of_one_email_give_one_account(gateway_proxies):
+    import eventlet
+
+    email = f"race.{uuid.uuid4().hex[:8]}@example.org"
+    payload = {"email": email, "password": "velvet harbor quietly sings", "name": "Race Car"}
+    start = eventlet.event.Event()
+
+    def attempt(proxy):
+        start.wait()
+        try:
+            return proxy.register(payload, {})["id"]
+        except Conflict:
+            return "conflict"
+
+    pool = eventlet.GreenPool(8)
+    threads = [pool.spawn(attempt, p) for p in gateway_proxies(8)]
+    eventlet.sleep(0.1)
+    start.send(True)
+    outcomes = [t.wait() for t in threads]
+    assert outcomes.count("conflict") == 7, outcomes
