@@ -94,9 +94,7 @@ def portfolio_db(provisioned):
 def outbox_count(engine, user_id, event_type):
     with engine.connect() as conn:
         return conn.execute(
-            text(
-                "SELECT count(*) FROM outbox WHERE event_type = :t AND payload->>'user_id' = :u"
-            ),
+            text("SELECT count(*) FROM outbox WHERE event_type = :t AND payload->>'user_id' = :u"),
             {"t": event_type, "u": user_id},
         ).scalar()
 
@@ -332,8 +330,12 @@ def test_net_worth_counts_liabilities_and_returns_side_by_side(rpc, publish, use
 
     r = rpc.returns(token, {"start": day(-10), "end": day(0), "account_ids": [f"{user_id}-brk"]})
     # 30,000 -> 36,000 with a 5,000 deposit on day -5
-    assert Decimal(r["simple"]) == pytest.approx(Decimal(1000) / Decimal(35000), abs=Decimal("1e-6"))
-    assert Decimal(r["time_weighted"]) == pytest.approx(Decimal(1000) / Decimal(35000), abs=Decimal("1e-6"))
+    assert Decimal(r["simple"]) == pytest.approx(
+        Decimal(1000) / Decimal(35000), abs=Decimal("1e-6")
+    )
+    assert Decimal(r["time_weighted"]) == pytest.approx(
+        Decimal(1000) / Decimal(35000), abs=Decimal("1e-6")
+    )
     assert r["money_weighted_annual"] is not None and Decimal(r["money_weighted_annual"]) > 0
     assert day(-5) in r["approximated_days"]
     assert set(r["formulas"]) == {"simple", "time_weighted", "money_weighted"}
@@ -348,8 +350,9 @@ def test_goal_crud_projection_validation_and_bola(rpc, publish, user, signer):
     other = signer.sign(f"u-{uuid.uuid4().hex[:12]}", scopes=SCOPES)
     publish("aggregation", "balances_updated", balances_payload(user_id, "20000.00"))
     assert wait_until(
-        lambda: rpc.net_worth(token, {"start": day(0), "end": day(0)})["points"][0]["assets"]
-        != "0.00"
+        lambda: (
+            rpc.net_worth(token, {"start": day(0), "end": day(0)})["points"][0]["assets"] != "0.00"
+        )
     )
     body = {
         "kind": "house",
