@@ -28,6 +28,13 @@ def test_unseen_template_family_is_not_much_worse(trained):
     assert other["accuracy_primary"] >= report["held_out"]["accuracy_primary"] - 0.06
 
 
+def test_known_merchants_in_unseen_formats_are_recognised(trained):
+    seen = trained[1]["seen_merchants_unseen_templates"]
+    assert seen["n"] > 5000
+    assert seen["accuracy_primary"] >= 0.9
+    assert seen["accuracy_detailed"] >= 0.88
+
+
 def test_local_business_names_generalise(trained):
     by_type = trained[1]["held_out_by_merchant_type"]
     assert by_type["local"]["accuracy_detailed"] >= 0.9
