@@ -115,7 +115,7 @@ def lot_transactions(
         sec = txn.get("security_id")
         if kind is None or not sec:
             continue
-        qty = abs(Decimal(txn["quantity"]))
+        qty = abs(Decimal(txn.get("quantity") or 0))
         if qty == 0:
             continue
         price = Decimal(txn.get("price") or 0)

@@ -98,7 +98,7 @@ def upsert_investment_transactions(
             "security_id": t.get("security_id"),
             "ticker": tickers.get(t.get("security_id") or "", None),
             "date": t["date"],
-            "type": t["type"],
+            "type": t.get("type") or "other",
             "subtype": t.get("subtype"),
             "quantity": t.get("quantity") or ZERO,
             "price": t.get("price") or ZERO,

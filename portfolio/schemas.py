@@ -104,17 +104,18 @@ class SyncedInvestmentTxn(Tolerant):
     account_id = fields.String(required=True)
     security_id = fields.String(load_default=None, allow_none=True)
     date = fields.Date(required=True)
-    type = fields.String(required=True)
+    type = fields.String(load_default=None, allow_none=True)
     subtype = fields.String(load_default=None, allow_none=True)
-    quantity = Money(load_default=decimal.Decimal(0))
-    price = Money(load_default=decimal.Decimal(0))
-    amount = Money(load_default=decimal.Decimal(0))
+    quantity = Money(load_default=None, allow_none=True)
+    price = Money(load_default=None, allow_none=True)
+    amount = Money(load_default=None, allow_none=True)
     fees = Money(load_default=None, allow_none=True)
 
 
 class HoldingsSynced(Tolerant):
     user_id = fields.String(required=True)
     item_id = fields.String(load_default=None, allow_none=True)
+    as_of = UTCDateTime(load_default=None, allow_none=True)
     accounts = fields.List(fields.Nested(SyncedAccount), load_default=list)
     securities = fields.List(fields.Nested(SyncedSecurity), load_default=list)
     holdings = fields.List(fields.Nested(SyncedHolding), load_default=list)
@@ -125,7 +126,7 @@ class BalancesUpdated(Tolerant):
     user_id = fields.String(required=True)
     item_id = fields.String(load_default=None, allow_none=True)
     accounts = fields.List(fields.Nested(SyncedAccount), required=True)
-    as_of = fields.Date(load_default=None, allow_none=True)
+    as_of = UTCDateTime(load_default=None, allow_none=True)  # common.contracts.aggregation
 
 
 class RiskProfileUpdated(Tolerant):

@@ -142,7 +142,7 @@ class PortfolioService(NesteggService):
         repository.upsert_investment_transactions(
             session, user_id, data["investment_transactions"], tickers
         )
-        day = event["occurred_at"].date()
+        day = (data["as_of"] or event["occurred_at"]).date()
         repository.upsert_snapshots(session, user_id, day, data["accounts"])
         self._rebuild(session, user_id, data, tickers)
         self._check_drift(session, user_id)
@@ -183,7 +183,7 @@ class PortfolioService(NesteggService):
     def on_balances_updated(self, session, event):
         data = validate_or_raise(s.BalancesUpdated(), event["data"])
         repository.upsert_accounts(session, data["user_id"], data["item_id"], data["accounts"])
-        day = data["as_of"] or event["occurred_at"].date()
+        day = (data["as_of"] or event["occurred_at"]).date()
         repository.upsert_snapshots(session, data["user_id"], day, data["accounts"])
 
     @handles("users", "risk_profile_updated")

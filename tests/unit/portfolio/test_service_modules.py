@@ -481,3 +481,55 @@ def test_plain_output_trims_decimals_and_formats_dates():
         schemas.plain(D("NaN"))
     with pytest.raises(ValueError):
         schemas.plain(dt.datetime(2025, 1, 1))
+
+
+def test_readers_accept_the_aggregation_contract_shapes():
+    from common.contracts import aggregation as contract
+
+    balances = {
+        "user_id": "u",
+        "item_id": "i",
+        "as_of": "2025-06-02T23:30:00Z",
+        "accounts": [
+            {
+                "account_id": "a",
+                "type": "credit",
+                "subtype": None,
+                "name": "Card",
+                "mask": None,
+                "current": "12.00",
+                "available": None,
+                "limit": None,
+                "iso_currency_code": "USD",
+            }
+        ],
+    }
+    assert contract.BalancesUpdated().load(balances)  # the producer's own schema agrees
+    loaded = schemas.BalancesUpdated().load(balances)
+    assert loaded["as_of"].date() == dt.date(2025, 6, 2)
+    txn = {
+        "investment_transaction_id": "t",
+        "account_id": "a",
+        "security_id": None,
+        "date": "2025-06-02",
+        "name": "FEE",
+        "type": None,
+        "subtype": None,
+        "quantity": None,
+        "price": None,
+        "amount": None,
+        "fees": None,
+        "iso_currency_code": "USD",
+    }
+    holdings = {
+        "user_id": "u",
+        "item_id": "i",
+        "as_of": "2025-06-02T23:30:00Z",
+        "accounts": [],
+        "securities": [],
+        "holdings": [],
+        "investment_transactions": [txn],
+    }
+    assert contract.HoldingsSynced().load(holdings)
+    data = schemas.HoldingsSynced().load(holdings)
+    assert holdings_ingest.lot_transactions(data["investment_transactions"], {}) == []
