@@ -1,7 +1,8 @@
 """Transaction categoriser: Nestegg engine vs a plain TF-IDF + logistic-regression baseline.
 
-One run, same merchant-disjoint split of the shipped corpus (GroupShuffleSplit by merchant,
-seed 0, as ``transactions.categorizer.training.train``), both models trained on the same rows:
+One run, same merchant-disjoint split of the shipped corpus (``training.merchant_split``:
+GroupShuffleSplit by merchant, seed 0, as ``training.train`` uses), both models trained on
+the same rows:
 
 - accuracy (primary, detailed), macro-F1 and ECE on held-out merchants, in the training template
   family A and in the unseen template family B, plus a brand / local-business breakdown;
@@ -30,7 +31,6 @@ import numpy as np  # noqa: E402
 from _common import summarize, timed, write_result  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.model_selection import GroupShuffleSplit  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
 from transactions.categorizer.cache import DictCache, RedisCache  # noqa: E402
@@ -39,22 +39,10 @@ from transactions.categorizer.engine import CategorizationEngine  # noqa: E402
 from transactions.categorizer.evaluate import evaluation_report  # noqa: E402
 from transactions.categorizer.features import feature_row  # noqa: E402
 from transactions.categorizer.model import ModelParams, fit_model  # noqa: E402
+from transactions.categorizer.training import merchant_split  # noqa: E402
 
 warnings.filterwarnings("ignore")
 GOALS = {"accuracy_primary": 0.92, "accuracy_detailed": 0.80, "batch_tx_per_s": 5000}
-
-
-def split(rows, seed=0, test_size=0.2):
-    families = np.asarray([r["family"] for r in rows])
-    groups = np.asarray([r["merchant"] for r in rows])
-    labels = np.asarray([r["category_detailed"] for r in rows])
-    a_idx = np.flatnonzero(families == "A")
-    splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
-    tr, te = next(splitter.split(a_idx, labels[a_idx], groups[a_idx]))
-    train_idx, test_idx = a_idx[tr], a_idx[te]
-    held = set(groups[test_idx].tolist())
-    b_idx = np.asarray([i for i in np.flatnonzero(families == "B") if groups[i] in held])
-    return train_idx, test_idx, b_idx
 
 
 def scores(y_true, probabilities, classes, rows, idx):
@@ -100,7 +88,7 @@ def main(argv=None) -> int:
     n_latency = 300 if args.quick else 2000
 
     rows = load_corpus()
-    train_idx, test_idx, b_idx = split(rows)
+    train_idx, test_idx, b_idx, _ = merchant_split(rows, test_size=0.2, seed=0)
     labels = [r["category_detailed"] for r in rows]
     print(
         f"corpus {len(rows)} rows; train {len(train_idx)}, held-out {len(test_idx)} (A) "

@@ -32,6 +32,7 @@ from transactions.categorizer.errors import ArtifactNotFound, CategorizerError, 
 from transactions.categorizer.evaluate import evaluation_report, format_report
 from transactions.categorizer.features import FeatureRow, feature_row
 from transactions.categorizer.model import CategorizerModel, ModelParams, fit_model
+from transactions.categorizer.normalize import merchant_key
 from transactions.categorizer.taxonomy import primary_of, validate_detailed
 
 Progress = Callable[[int, int, str], None]
@@ -72,6 +73,33 @@ def _breakdown(model, rows, features, labels, idx, key: str) -> dict[str, dict[s
     return out
 
 
+def _group(row: Mapping[str, Any]) -> str:
+    return row.get("merchant") or merchant_key(row["description"])
+
+
+def merchant_split(
+    rows: Sequence[Mapping[str, Any]], *, test_size: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Indices (train A, held-out A, held-out-merchant B, training-merchant B).
+
+    Family-A rows are split by ``merchant`` with GroupShuffleSplit, so no merchant is on both
+    sides; family-B rows (the held-out template style) are never trained on and are divided by
+    whether their merchant was held out.
+    """
+    families = np.asarray([r.get("family") or "A" for r in rows])
+    groups = np.asarray([_group(r) for r in rows])
+    labels = np.asarray([r.get("category_detailed") for r in rows])
+    a_idx = np.flatnonzero(families == "A")
+    if len(a_idx) < 2:
+        raise ValueError("need at least two family-A rows to split")
+    splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+    tr, te = next(splitter.split(a_idx, labels[a_idx], groups[a_idx]))
+    held = set(groups[a_idx[te]].tolist())
+    b_all = np.flatnonzero(families == "B")
+    in_held = np.asarray([groups[i] in held for i in b_all], dtype=bool)
+    return a_idx[tr], a_idx[te], b_all[in_held], b_all[~in_held]
+
+
 def train(
     corpus_rows: Sequence[Mapping[str, Any]] | None = None,
     *,
@@ -96,20 +124,13 @@ def train(
     extra = corrections_as_training_rows(extra_rows)
     features, labels = _featurize(rows, "corpus")
     extra_features, extra_labels = _featurize(extra, "correction")
-    families = np.asarray([r.get("family") or "A" for r in rows])
-    groups = np.asarray([r.get("merchant") or f.text for r, f in zip(rows, features, strict=True)])
-    labels_arr = np.asarray(labels)
-    a_idx = np.flatnonzero(families == "A")
+    groups = np.asarray([_group(r) for r in rows])
+    a_idx = np.flatnonzero(np.asarray([(r.get("family") or "A") == "A" for r in rows]))
     timings["load_s"] = time.perf_counter() - started
 
     step(1, TOTAL_STEPS, "splitting by merchant")
-    splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
-    tr, te = next(splitter.split(a_idx, labels_arr[a_idx], groups[a_idx]))
-    train_idx, test_idx = a_idx[tr], a_idx[te]
+    train_idx, test_idx, b_idx, b_seen_idx = merchant_split(rows, test_size=test_size, seed=seed)
     test_merchants = set(groups[test_idx].tolist())
-    b_all = np.flatnonzero(families == "B")
-    b_idx = np.asarray([i for i in b_all if groups[i] in test_merchants], dtype=int)
-    b_seen_idx = np.asarray([i for i in b_all if groups[i] not in test_merchants], dtype=int)
 
     step(2, TOTAL_STEPS, "fitting evaluation model")
     t0 = time.perf_counter()

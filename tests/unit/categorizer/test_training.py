@@ -2,7 +2,7 @@ import pytest
 
 from transactions.categorizer.errors import InvalidTransaction
 from transactions.categorizer.features import feature_row
-from transactions.categorizer.training import text_progress, train
+from transactions.categorizer.training import merchant_split, text_progress, train
 
 SIX = {
     "FOOD_AND_DRINK_COFFEE",
@@ -61,3 +61,17 @@ def test_text_progress_bar(capsys):
     show(2, 2, "done")
     out = capsys.readouterr().out
     assert "[#####-----] 1/2" in out and "[##########] 2/2" in out and out.endswith("\n")
+
+
+def test_merchant_split_never_puts_a_merchant_on_both_sides(corpus):
+    train_idx, test_idx, b_held, b_seen = merchant_split(corpus, test_size=0.2, seed=0)
+    merchants = [r["merchant"] for r in corpus]
+    train_m = {merchants[i] for i in train_idx}
+    test_m = {merchants[i] for i in test_idx}
+    assert train_m and test_m and not train_m & test_m
+    assert {merchants[i] for i in b_held} <= test_m
+    assert not {merchants[i] for i in b_seen} & test_m
+    assert all(corpus[i]["family"] == "A" for i in list(train_idx) + list(test_idx))
+    assert all(corpus[i]["family"] == "B" for i in list(b_held) + list(b_seen))
+    assert len(train_idx) + len(test_idx) + len(b_held) + len(b_seen) == len(corpus)
+    assert 0.15 < len(test_m) / (len(train_m) + len(test_m)) < 0.25
