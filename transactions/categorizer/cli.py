@@ -43,10 +43,26 @@ def _run_train(args: argparse.Namespace) -> int:
         return 2
 
 
+def build_train_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    parser = parser or argparse.ArgumentParser(
+        prog="nestegg categorizer train", description="Train the transaction categoriser."
+    )
+    parser.add_argument(
+        "--corpus", type=Path, default=None, help="corpus .csv.gz (default: the shipped corpus)"
+    )
+    parser.add_argument("--corrections", type=Path, help="JSON list of corrected transactions")
+    parser.add_argument("--store-dir", type=Path, help="local artefact directory (default: env)")
+    parser.add_argument("--no-save", action="store_true", help="do not save the model")
+    parser.add_argument("--report-json", type=Path, help="write the report as JSON here")
+    parser.add_argument("--min-confidence", type=float, default=0.5)
+    parser.add_argument("--test-size", type=float, default=0.2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
 def add_categorizer_subcommands(subparsers) -> None:
     """Add ``categorizer train`` and ``categorize`` to an argparse sub-parser collection."""
-    from transactions.categorizer.training import build_train_parser
-
     group = subparsers.add_parser("categorizer", help="transaction categoriser model")
     group_sub = group.add_subparsers(dest="categorizer_command", required=True)
     train = group_sub.add_parser("train", help="train, evaluate and save the categoriser")

@@ -14,7 +14,6 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +25,8 @@ from transactions.categorizer.artifacts import (
     save_model,
     store_from_env,
 )
-from transactions.categorizer.corpus_gen import CORPUS_PATH, load_corpus
+from transactions.categorizer.cli import build_train_parser
+from transactions.categorizer.corpus_gen import load_corpus
 from transactions.categorizer.corrections import corrections_as_training_rows
 from transactions.categorizer.errors import ArtifactNotFound, CategorizerError, InvalidTransaction
 from transactions.categorizer.evaluate import evaluation_report, format_report
@@ -259,22 +259,6 @@ def format_training_report(report: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def build_train_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    parser = parser or argparse.ArgumentParser(
-        prog="nestegg categorizer train", description="Train the transaction categoriser."
-    )
-    parser.add_argument("--corpus", type=Path, default=CORPUS_PATH, help="corpus .csv.gz")
-    parser.add_argument("--corrections", type=Path, help="JSON list of corrected transactions")
-    parser.add_argument("--store-dir", type=Path, help="local artefact directory (default: env)")
-    parser.add_argument("--no-save", action="store_true", help="do not save the model")
-    parser.add_argument("--report-json", type=Path, help="write the report as JSON here")
-    parser.add_argument("--min-confidence", type=float, default=0.5)
-    parser.add_argument("--test-size", type=float, default=0.2)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    return parser
-
-
 def run_train(args: argparse.Namespace) -> int:
     extra: list = []
     if args.corrections:
@@ -282,7 +266,7 @@ def run_train(args: argparse.Namespace) -> int:
         if not isinstance(extra, list):
             raise CategorizerError(f"{args.corrections}: expected a JSON list of transactions")
     model, report = train(
-        load_corpus(args.corpus),
+        load_corpus(args.corpus) if args.corpus else load_corpus(),
         extra_rows=extra,
         params=ModelParams(seed=args.seed),
         test_size=args.test_size,
