@@ -11,17 +11,20 @@ from nameko.exceptions import deserialize_to_instance
 
 from common.errors import DomainError
 
+try:  # once common/errors.py defines it, this module only re-exports it
+    from common.errors import MfaCodeRequired
+except ImportError:
 
-@deserialize_to_instance
-class MfaCodeRequired(DomainError):
-    """The password was right; a second factor is needed (or the one given was wrong).
+    @deserialize_to_instance
+    class MfaCodeRequired(DomainError):
+        """The password was right; a second factor is needed (or the one given was wrong).
 
-    ``extra``: ``mfa_challenge`` (opaque, single sign-in attempt, send it back with ``totp`` or
-    ``recovery_code``), ``expires_in`` (seconds), ``attempts_left`` and ``reason``
-    (``"missing"`` or ``"invalid"``).
-    """
+        ``extra``: ``mfa_challenge`` (opaque, one sign-in attempt: send it back with ``totp``
+        or ``recovery_code``), ``expires_in`` (seconds), ``attempts_left`` and ``reason``
+        (``"missing"`` or ``"invalid"``).
+        """
 
-    status, code, title = 401, "mfa_code_required", "An authentication code is required"
+        status, code, title = 401, "mfa_code_required", "An authentication code is required"
 
 
 class CommitThenRaise(Exception):  # noqa: N818 - a control-flow signal, not an error type

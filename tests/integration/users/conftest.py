@@ -52,7 +52,7 @@ def signer(settings):
     return TokenSigner(issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def event_sink(admin_amqp_uri):
     """An exclusive queue taking every users event while the tests run, so events whose real
     consumers are not running are still routable (else the outbox retries them forever)."""
@@ -71,10 +71,12 @@ def event_sink(admin_amqp_uri):
         yield queue
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def users_service(provisioned, signer, event_sink):
-    """One container for the whole folder (starting and stopping one costs seconds), with
-    the service clock and the token verifier replaced for as long as it runs."""
+    """One container for this test package (starting and stopping one costs seconds), with
+    the service clock and the token verifier replaced for as long as it runs. Package scope
+    (this folder has an ``__init__.py`` for it) stops it before other folders' tests run, so
+    it never competes with their users containers for the ``rpc-users`` queue."""
     from nameko.containers import ServiceContainer
 
     import common.rpc
@@ -120,7 +122,7 @@ def _proxy_config(provisioned):
     return {"AMQP_URI": provisioned.amqp_uri("gateway"), "HEARTBEAT": 20}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def _session_rpc(provisioned, users_service):
     from nameko.standalone.rpc import ClusterRpcProxy
 
