@@ -9,6 +9,11 @@
 | ``NESTEGG_STEP_UP_SECONDS`` | 600 | how recent a second factor must be for step-up routes |
 | ``NESTEGG_RATELIMIT_STORAGE_URI`` | ``settings.redis_url`` | flask-limiter storage |
 | ``NESTEGG_RATELIMIT_ENABLED`` | true | switch rate limits off (benchmarks only) |
+| ``NESTEGG_LIMIT_LOGIN`` | 10/minute;60/hour | sign-in form posts per client IP |
+| ``NESTEGG_LIMIT_TOKEN`` | 60/minute | ``/oauth/token`` and ``/oauth/revoke`` per client IP |
+| ``NESTEGG_LIMIT_REGISTER`` / ``_RESET`` | 5/minute;30/hour | registration, password reset per IP |
+| ``NESTEGG_LIMIT_MFA`` | 10/minute | MFA, password change, export per user |
+| ``NESTEGG_LIMIT_USER`` | 300/minute | other identity routes per user |
 """
 
 from __future__ import annotations
@@ -31,6 +36,13 @@ class AuthConfig:
     login_state_ttl: int = 600
     ratelimit_storage_uri: str | None = None  # None: settings.redis_url
     ratelimit_enabled: bool = True
+    ratelimit_key_prefix: str = "nestegg-rl"
+    login_limit: str = "10/minute;60/hour"
+    token_limit: str = "60/minute"  # noqa: S105 - a rate, not a secret
+    register_limit: str = "5/minute;30/hour"
+    reset_limit: str = "5/minute;30/hour"
+    mfa_limit: str = "10/minute"
+    api_user_limit: str = "300/minute"
 
     def __post_init__(self):
         if not 1 <= self.access_ttl <= MAX_ACCESS_TTL:
@@ -56,4 +68,10 @@ def load_auth_config() -> AuthConfig:
         step_up_seconds=env_int("NESTEGG_STEP_UP_SECONDS", 600),
         ratelimit_storage_uri=env("NESTEGG_RATELIMIT_STORAGE_URI"),
         ratelimit_enabled=enabled in ("1", "true", "yes", "on"),
+        login_limit=env("NESTEGG_LIMIT_LOGIN", "10/minute;60/hour"),
+        token_limit=env("NESTEGG_LIMIT_TOKEN", "60/minute"),
+        register_limit=env("NESTEGG_LIMIT_REGISTER", "5/minute;30/hour"),
+        reset_limit=env("NESTEGG_LIMIT_RESET", "5/minute;30/hour"),
+        mfa_limit=env("NESTEGG_LIMIT_MFA", "10/minute"),
+        api_user_limit=env("NESTEGG_LIMIT_USER", "300/minute"),
     )
