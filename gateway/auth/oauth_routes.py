@@ -33,6 +33,7 @@ COOKIE_PATH = "/oauth/authorize"
 FORM_TYPE = "application/x-www-form-urlencoded"
 CLIENT_AUTH_METHODS = ["none", "client_secret_basic", "client_secret_post"]
 MFA_CODE_REQUIRED = "mfa_code_required"
+REDIRECTABLE_ERRORS = frozenset({"unsupported_response_type", "invalid_scope", "access_denied"})
 
 
 def _ext():
@@ -45,12 +46,14 @@ def _server():
 
 def _validated_grant():
     """(grant, None) for a valid authorization request, else (None, response): a redirect to
-    the client only when Authlib validated its redirect URI, an error page otherwise."""
+    the client only when Authlib validated its redirect URI and the error is about what the
+    client may ask for (response type, scope); malformed requests (PKCE missing or ``plain``,
+    duplicate parameters) get an error page (security reference D2: 400)."""
     server = _server()
     try:
         grant = server.get_consent_grant(end_user=None)
     except OAuth2Error as error:
-        if getattr(error, "redirect_uri", None):
+        if getattr(error, "redirect_uri", None) and error.error in REDIRECTABLE_ERRORS:
             return None, server.handle_error_response(None, error)
         return None, login_page.error_page(
             error.error, error.description or "The authorization request is invalid."

@@ -121,10 +121,12 @@ class AuthCode:
     def get_scope(self):
         return self.data["scope"]
 
-    def get_code_challenge(self):
+    @property
+    def code_challenge(self):
         return self.data.get("code_challenge")
 
-    def get_code_challenge_method(self):
+    @property
+    def code_challenge_method(self):
         return self.data.get("code_challenge_method")
 
     def get_auth_time(self):

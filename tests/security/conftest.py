@@ -1,0 +1,395 @@
+"""Security tests of the identity layer: the real users service as a ``nameko run`` process
+(its own vhost, so no other test's container answers its RPCs), the Flask app over the real
+RPC pool and real Redis, driven through the Flask test client.
+
+Helpers: :class:`Gateway` (an app plus sign-in helpers), ``pkce()``, ``totp_at``; a session-wide
+log guard (see ``secret_log_guard``) fails the run if any log record carries a secret.
+"""
+
+import base64
+import dataclasses
+import hashlib
+import logging
+import re
+import secrets
+import time
+import uuid
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+
+RABBIT_API = "http://127.0.0.1:15672/api"
+AUTH = ("guest", "guest")
+PASSWORD = "marble otter sings quietly at noon"
+TEST_PASSWORDS = {PASSWORD, "copper kettle whistles twice daily", "wrong horse battery staple x"}
+CLI = "nestegg-cli"
+REDIRECT = "http://127.0.0.1:8765/callback"
+
+
+# --- session-wide secret log guard (code proposed for tests/conftest.py) -------------------------
+_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.")
+_PLAID = re.compile(r"access-(sandbox|development|production)-[0-9a-f-]{8,}")
+_SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
+_SEEDS: set[str] = set()
+
+
+class SecretLogGuard(logging.Handler):
+    """Collects any log record whose message holds a JWT, a test password, a TOTP seed, a Plaid
+    access token or a full SSN."""
+
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.leaks: list[str] = []
+
+    def emit(self, record):
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is not a leak
+            return
+        if record.exc_info and record.exc_info[1] is not None:
+            text += " " + str(record.exc_info[1])
+        found = []
+        if _JWT.search(text):
+            found.append("jwt")
+        if _PLAID.search(text):
+            found.append("plaid access token")
+        if _SSN.search(text):
+            found.append("ssn")
+        if any(p in text for p in TEST_PASSWORDS):
+            found.append("password")
+        if any(seed in text for seed in _SEEDS):
+            found.append("totp seed")
+        if found:
+            self.leaks.append(f"{record.name}: {', '.join(found)}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_log_guard():
+    guard = SecretLogGuard()
+    root = logging.getLogger()
+    root.addHandler(guard)
+    old_level = root.level
+    root.setLevel(min(old_level, logging.INFO) if old_level else logging.INFO)
+    yield guard
+    root.removeHandler(guard)
+    root.setLevel(old_level)
+    assert not guard.leaks, f"secrets reached the logs: {guard.leaks[:10]}"
+
+
+def remember_seed(secret: str) -> None:
+    _SEEDS.add(secret)
+
+
+# --- infrastructure --------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def sec_vhost():
+    requests.get(f"{RABBIT_API}/overview", auth=AUTH, timeout=5).raise_for_status()
+    name = f"nestegg-sec-{uuid.uuid4().hex[:8]}"
+    requests.put(f"{RABBIT_API}/vhosts/{name}", auth=AUTH, timeout=10).raise_for_status()
+    requests.put(
+        f"{RABBIT_API}/permissions/{name}/guest",
+        auth=AUTH,
+        timeout=10,
+        json={"configure": ".*", "write": ".*", "read": ".*"},
+    ).raise_for_status()
+    yield name
+    requests.delete(f"{RABBIT_API}/vhosts/{name}", auth=AUTH, timeout=10)
+
+
+@pytest.fixture(scope="session")
+def amqp_uri(sec_vhost):
+    return f"pyamqp://guest:guest@127.0.0.1:5672/{sec_vhost}"
+
+
+@pytest.fixture(scope="session")
+def signing_issuer(provisioned):
+    """The gateway's real issuer (key provider keypair); publishes the key services read."""
+    from gateway.auth.tokens import AccessTokenIssuer
+
+    issuer = AccessTokenIssuer.from_key_provider(provisioned)
+    issuer.publish_public_key()
+    return issuer
+
+
+@pytest.fixture(scope="session")
+def users_process(provisioned, amqp_uri, signing_issuer):
+    """The real users service, ``nameko run``, bcrypt cost 4 (speed), on the test database."""
+    from common.rpc_pool import RpcPool
+    from common.stack import Stack, service_command
+
+    stack = Stack(provisioned, env={"NESTEGG_BCRYPT_COST": "4"})
+    stack.start_process(
+        "security-users",
+        service_command("users"),
+        {"NESTEGG_SERVICE": "users", "NESTEGG_AMQP_URI": amqp_uri},
+    )
+    pool = RpcPool(amqp_uri, size=1, timeout=3.0)
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                if pool.call("users", "health").get("status") == "ok":
+                    break
+            except Exception:  # noqa: BLE001 - still starting
+                pass
+            if time.monotonic() > deadline or stack.exited():
+                pytest.fail(f"users service did not start; see {stack.log_path('security-users')}")
+            time.sleep(0.5)
+        yield stack
+    finally:
+        pool.close()
+        stack.stop_all()
+
+
+@pytest.fixture(scope="session")
+def rpc_pool(users_process, amqp_uri):
+    from common.rpc_pool import RpcPool
+
+    pool = RpcPool(amqp_uri, size=8, timeout=15.0)
+    yield pool
+    pool.close()
+
+
+LOOSE_LIMITS = dict(
+    login_limit="1000/minute",
+    token_limit="1000/minute",
+    register_limit="1000/minute",
+    reset_limit="1000/minute",
+    mfa_limit="1000/minute",
+    api_user_limit="5000/minute",
+)
+
+
+@pytest.fixture
+def make_gateway(provisioned, rpc_pool, signing_issuer):
+    """``make_gateway(**auth_config_overrides)`` -> Gateway. Each gateway has its own rate-limit
+    key prefix, so tests do not share buckets."""
+    from gateway.app import create_app
+    from gateway.auth.config import AuthConfig
+    from gateway.config import GatewayConfig
+
+    made = []
+
+    def make(settings=None, **overrides):
+        config = AuthConfig(
+            **{
+                "ratelimit_key_prefix": f"sec-{uuid.uuid4().hex[:8]}",
+                **LOOSE_LIMITS,
+                **overrides,
+            }
+        )
+        app = create_app(
+            settings or provisioned,
+            rpc_pool,
+            gateway_config=GatewayConfig(ready_timeout=1.0),
+            auth_config=config,
+            token_issuer=signing_issuer,
+        )
+        gateway = Gateway(app)
+        made.append(gateway)
+        return gateway
+
+    yield make
+    for gateway in made:
+        gateway.ext.audit.flush()
+        gateway.ext.audit.close()
+
+
+@pytest.fixture
+def gw(make_gateway):
+    return make_gateway()
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+def pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return verifier, challenge.rstrip(b"=").decode()
+
+
+def totp_at(secret: str, offset_steps: int = 0) -> str:
+    import pyotp
+
+    return pyotp.TOTP(secret).at(time.time() + 30 * offset_steps)
+
+
+class _Inputs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.inputs = {}
+        self.form_action = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("name"):
+            self.inputs[attrs["name"]] = attrs.get("value", "")
+        if tag == "form":
+            self.form_action = attrs.get("action")
+
+
+def parse_form(html: str) -> _Inputs:
+    parser = _Inputs()
+    parser.feed(html)
+    return parser
+
+
+def unique_email(tag="sec"):
+    return f"{tag}.{uuid.uuid4().hex[:12]}@example.org"
+
+
+@dataclasses.dataclass
+class Tokens:
+    access_token: str
+    refresh_token: str | None
+    scope: str
+    raw: dict
+
+
+class Gateway:
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+        self.ext = app.extensions["nestegg.auth"]
+
+    def authorize_url(
+        self,
+        *,
+        client_id=CLI,
+        redirect_uri=REDIRECT,
+        challenge=None,
+        method="S256",
+        scope="profile",
+        state="st-1",
+        **extra,
+    ):
+        params = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "state": state,
+        }
+        if challenge is not None:
+            params["code_challenge"] = challenge
+        if method is not None and challenge is not None:
+            params["code_challenge_method"] = method
+        params.update(extra)
+        return "/oauth/authorize?" + urlencode(params)
+
+    def open_form(self, url, client=None):
+        client = client or self.client
+        page = client.get(url)
+        assert page.status_code == 200, page.get_data(as_text=True)[:500]
+        return parse_form(page.get_data(as_text=True))
+
+    def submit(self, form, fields, client=None):
+        client = client or self.client
+        data = {"csrf_token": form.inputs["csrf_token"], **fields}
+        return client.post(
+            form.form_action, data=data, content_type="application/x-www-form-urlencoded"
+        )
+
+    def sign_in(
+        self,
+        email,
+        password=PASSWORD,
+        *,
+        totp=None,
+        recovery_code=None,
+        scope="profile",
+        client=None,
+        **extra,
+    ):
+        """Run /oauth/authorize to the redirect; returns (code, verifier, response)."""
+        verifier, challenge = pkce()
+        form = self.open_form(self.authorize_url(challenge=challenge, scope=scope, **extra), client)
+        fields = {"email": email, "password": password}
+        if totp:
+            fields["totp"] = totp
+        if recovery_code:
+            fields["recovery_code"] = recovery_code
+        response = self.submit(form, fields, client)
+        code = None
+        if response.status_code == 302:
+            query = parse_qs(urlsplit(response.headers["Location"]).query)
+            code = query.get("code", [None])[0]
+        return code, verifier, response
+
+    def exchange(self, code, verifier, *, redirect_uri=REDIRECT, client_id=CLI):
+        return self.client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "code_verifier": verifier,
+                "redirect_uri": redirect_uri,
+                "client_id": client_id,
+            },
+            content_type="application/x-www-form-urlencoded",
+        )
+
+    def login(self, email, password=PASSWORD, **kwargs) -> Tokens:
+        code, verifier, response = self.sign_in(email, password, **kwargs)
+        assert code, (response.status_code, response.get_data(as_text=True)[:800])
+        token = self.exchange(code, verifier)
+        assert token.status_code == 200, token.get_json()
+        body = token.get_json()
+        return Tokens(body["access_token"], body.get("refresh_token"), body["scope"], body)
+
+    def refresh(self, refresh_token, client_id=CLI):
+        return self.client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "client_id": client_id,
+            },
+            content_type="application/x-www-form-urlencoded",
+        )
+
+    def register(self, email=None, password=PASSWORD, **extra):
+        email = email or unique_email()
+        response = self.client.post(
+            "/v1/users", json={"email": email, "password": password, "name": "Sam Tester", **extra}
+        )
+        assert response.status_code == 201, response.get_json()
+        return email, response.get_json()
+
+    def get(self, path, token, **kwargs):
+        return self.client.get(path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+
+    def call(self, method, path, token, **kwargs):
+        headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def enrol_totp(self, token) -> tuple[str, list[str]]:
+        """Enrol and confirm TOTP; returns (seed, recovery codes). Uses the previous time step's
+        code, so a sign-in right after can use the current one."""
+        enrolment = self.call("POST", "/v1/me/mfa/totp", token)
+        assert enrolment.status_code == 201, enrolment.get_json()
+        seed = enrolment.get_json()["secret"]
+        remember_seed(seed)
+        confirm = self.call(
+            "POST", "/v1/me/mfa/totp/confirm", token, json={"code": totp_at(seed, -1)}
+        )
+        assert confirm.status_code == 200, confirm.get_json()
+        return seed, confirm.get_json()["recovery_codes"]
+
+
+@pytest.fixture(scope="session")
+def h():
+    """Plain helpers for test modules (they cannot import this conftest under importlib)."""
+    import types
+
+    return types.SimpleNamespace(
+        pkce=pkce,
+        totp_at=totp_at,
+        parse_form=parse_form,
+        unique_email=unique_email,
+        remember_seed=remember_seed,
+        CLI=CLI,
+        REDIRECT=REDIRECT,
+        PASSWORD=PASSWORD,
+    )
