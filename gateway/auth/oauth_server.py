@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc6749.grants import (
     AuthorizationCodeGrant,
     ClientCredentialsGrant,
@@ -306,6 +306,10 @@ def make_token_generator(ext):
         client_id = client.get_client_id()
         scope = scope or ""
         if user is None:  # client_credentials: the client itself, no refresh token
+            # Authlib hands over the *requested* scope here: resolve it against the client
+            scope = scope_rules.resolve(scope or None, client.scopes)
+            if scope is None:
+                raise InvalidScopeError()
             issued = ext.issuer.issue(
                 f"client:{client_id}",
                 scope=scope,
