@@ -8,6 +8,7 @@ arguments must therefore stay JSON-serialisable: ``(detail, extra)``.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from nameko.exceptions import deserialize_to_instance
@@ -18,10 +19,13 @@ class DomainError(Exception):
     code: str = "bad_request"
     title: str = "Bad request"
 
-    def __init__(self, detail: str | None = None, extra: dict[str, Any] | None = None):
+    def __init__(self, detail: str | None = None, extra: dict[str, Any] | str | None = None):
         self.detail = detail or self.title
+        if isinstance(extra, str):  # as it crossed RPC: JSON keeps numbers and booleans typed
+            extra = json.loads(extra) if extra else {}
         self.extra = dict(extra or {})
-        super().__init__(self.detail, self.extra)
+        # nameko stringifies non-string values inside exc_args; a JSON string survives intact
+        super().__init__(self.detail, json.dumps(self.extra, default=str, sort_keys=True))
 
     def __str__(self) -> str:
         return self.detail
@@ -78,6 +82,13 @@ class MfaRequired(DomainError):
 
 
 @_register
+class MfaCodeRequired(DomainError):
+    """The password was right; the second factor is still needed (extra carries the challenge)."""
+
+    status, code, title = 401, "mfa_code_required", "A second factor is required"
+
+
+@_register
 class NotFound(DomainError):
     status, code, title = 404, "not_found", "Not found"
 
@@ -112,6 +123,7 @@ ALL_ERRORS: tuple[type[DomainError], ...] = (
     ValidationFailed,
     Unauthenticated,
     StepUpRequired,
+    MfaCodeRequired,
     Forbidden,
     MfaRequired,
     NotFound,

@@ -29,8 +29,9 @@ _REDACTIONS = (
     ),
     (
         re.compile(
-            r"(?i)(\"?(?:password|passwd|secret|token|api[_-]?key|client_secret|totp|otp|seed|ssn|pepper)\"?\s*[:=]\s*)"
-            r"(\"[^\"]*\"|'[^']*'|[^\s,;&}]+)"
+            r"(?i)([\"']?[\w-]*(?:password|passwd|secret|token|api[_-]?key|totp|otp|seed|ssn|pepper"
+            r"|recovery_codes?|challenge)[\w-]*[\"']?\s*[:=]\s*)"
+            r"(\"[^\"]*\"|'[^']*'|\[[^\]]*\]|[^\s,;&}]+)"
         ),
         r"\1[REDACTED]",
     ),

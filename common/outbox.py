@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.db import new_id, transaction, utcnow
@@ -62,6 +62,13 @@ class OutboxRelay:
         self.publish = publish
         self.batch = batch
 
+    def _due(self):
+        """Back off rows that failed before: attempt n is due n² seconds after creation, so a
+        long-unroutable event is retried ever less often instead of on every sweep."""
+        return self.model.created_at + func.make_interval(
+            0, 0, 0, 0, 0, 0, self.model.attempts * self.model.attempts
+        ) <= func.now()
+
     def relay_pending(self, max_batches: int = 50) -> int:
         """Publish pending events in creation order; returns how many were published."""
         published = 0
@@ -87,7 +94,9 @@ class OutboxRelay:
                     except Unroutable as exc:
                         row.attempts += 1
                         row.last_error = f"unroutable: {exc}"[:500]
-                        log.error("event %s (%s) is unroutable", row.id, row.event_type)
+                        if row.attempts & (row.attempts - 1) == 0:  # 1, 2, 4, 8...: no log flood
+                            log.error("event %s (%s) is unroutable: no queue is bound; kept for "
+                                      "retry (attempt %d)", row.id, row.event_type, row.attempts)
                         continue
                     except Exception as exc:  # broker down: keep the row, try again later
                         row.attempts += 1

@@ -6,11 +6,11 @@ from common import errors
 
 @pytest.mark.parametrize("cls", errors.ALL_ERRORS)
 def test_domain_errors_cross_rpc_as_the_same_type(cls):
-    original = cls("something specific", {"field": "amount"})
+    original = cls("something specific", {"field": "amount", "retry_after": 1800, "ok": False})
     restored = deserialize(serialize(original))
     assert type(restored) is cls
     assert restored.detail == "something specific"
-    assert restored.extra == {"field": "amount"}
+    assert restored.extra == {"field": "amount", "retry_after": 1800, "ok": False}
     assert restored.status == cls.status
 
 
