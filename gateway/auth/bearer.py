@@ -110,7 +110,10 @@ def check_step_up(principal: Principal, within: int, now: float | None = None) -
     if not principal.claims.get("mfa") and not any(
         m in ("otp", "mfa", "recovery", "hwk") for m in principal.amr
     ):
-        raise MfaRequired("Enrol an authenticator app (POST /v1/me/mfa/totp) first")
+        raise MfaRequired(
+            "This request needs a second factor: enrol an authenticator app "
+            "(POST /v1/me/mfa/totp), then sign in again with it"
+        )
     raise StepUpRequired(
         f"This request needs a second factor within the last {within // 60} minutes; "
         "sign in again (/oauth/authorize with prompt=login)"
