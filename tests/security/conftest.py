@@ -358,7 +358,8 @@ class Gateway:
         return email, response.get_json()
 
     def get(self, path, token, **kwargs):
-        return self.client.get(path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+        return self.client.get(path, headers=headers, **kwargs)
 
     def call(self, method, path, token, **kwargs):
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
