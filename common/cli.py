@@ -20,6 +20,7 @@ from common import config
 EXTENSIONS = (
     ("common.crypto.cli", "add_keys_subcommands"),
     ("transactions.categorizer.cli", "add_categorizer_subcommands"),
+    ("gateway.cli", "add_identity_subcommands"),
 )
 
 
