@@ -82,6 +82,11 @@ def create_app(
         config=auth_config,
         issuer=token_issuer,
     )
+    # domain routes (docs/api.md): accounts, transactions, portfolio, and the Plaid webhook
+    from gateway.api import accounts, portfolio, transactions, webhooks
+
+    for domain in (accounts, transactions, portfolio, webhooks):
+        api.register_blueprint(domain.blp)
 
     if settings.trusted_proxies > 0:
         hops = settings.trusted_proxies

@@ -26,6 +26,9 @@ PUBLIC_ENDPOINTS: dict[str, str] = {
     "identity.Users": "/v1/users",
     "identity.PasswordReset": "/v1/password-reset",
     "identity.PasswordResetConfirm": "/v1/password-reset/confirm",
+    # Plaid's webhook (gateway/api/webhooks.py): no bearer token exists for it; the
+    # aggregation service verifies its Plaid-Verification signature (ES256, body hash, age)
+    "webhooks.PlaidWebhook": "/webhooks/plaid",
 }
 # public endpoints that are not API operations, so not in the spec
 UNDOCUMENTED: frozenset[str] = frozenset({"api-docs.openapi_json", "docs.page", "docs.asset"})
