@@ -314,6 +314,25 @@ def _alnum(rng: random.Random, n: int) -> str:
     return "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(n))
 
 
+_VOWELS = set("AEIOU")
+
+
+def _squeeze(word: str) -> str:
+    """Drop inner vowels as card descriptors do: MARKET -> MRKT, FOODS -> FDS."""
+    if len(word) <= 4 or not word.isalpha():
+        return word
+    return word[0] + "".join(c for c in word[1:] if c.upper() not in _VOWELS)
+
+
+def abbreviate(name: str, rng: random.Random) -> str:
+    """A descriptor-style abbreviation: WHOLE FOODS MARKET -> WHOLEFDS MRKT, or one squeezed word."""
+    words = name.split()
+    if len(words) >= 2 and rng.random() < 0.5:
+        return " ".join([words[0] + _squeeze(words[1]), *map(_squeeze, words[2:])])
+    index = max(range(len(words)), key=lambda i: len(words[i]))
+    return " ".join(_squeeze(w) if i == index else w for i, w in enumerate(words))
+
+
 def _truncate(text: str, width: int) -> str:
     return text[:width].rstrip()
 
@@ -324,6 +343,8 @@ def _fields(m: Merchant, country: str, rng: random.Random, family: str) -> dict[
     name = m.name
     if family == "A":
         printed = name if rng.random() < 0.85 else name.title()
+        if not m.local and rng.random() < 0.1:
+            printed = abbreviate(printed, rng)
         if rng.random() < 0.3:
             printed = _truncate(printed, rng.choice((18, 20, 22, 25)))
     else:
