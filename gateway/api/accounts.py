@@ -13,11 +13,11 @@ from __future__ import annotations
 import base64
 import json
 
+import marshmallow as ma
 from flask import g, request
 from flask.views import MethodView
 
 from common.errors import ValidationFailed
-from common.schemas import validate_or_raise
 from gateway import rpc
 from gateway.api import accounts_schemas as s
 from gateway.auth import require_auth
@@ -151,22 +151,36 @@ IMPORT_DOC = {
 }
 
 
+def invalid(location: str, messages: dict) -> ValidationFailed:
+    """A 422 with field errors by location, as webargs reports them for the other routes."""
+    return ValidationFailed.from_messages({location: messages})
+
+
+def load(schema: ma.Schema, data, location: str) -> dict:
+    if not isinstance(data, dict):
+        raise invalid(location, {"_schema": ["Send a JSON object."]})
+    try:
+        return schema.load(data)
+    except ma.ValidationError as exc:
+        raise invalid(location, exc.messages) from None
+
+
 def import_payload() -> dict:
     """The import_file payload from either request form (422 on anything malformed)."""
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            raise ValidationFailed.from_messages({"file": ["Attach the statement as `file`."]})
+            raise invalid("files", {"file": ["Attach the statement as `file`."]})
         extra = set(request.files) - {"file"}
         if extra:
-            raise ValidationFailed.from_messages({name: ["Unknown file part."] for name in extra})
-        form = validate_or_raise(s.ImportFormIn(), request.form.to_dict())
+            raise invalid("files", {name: ["Unknown file part."] for name in extra})
+        form = load(s.ImportFormIn(), request.form.to_dict(), "form")
         mapping = None
         if form.get("mapping"):
             try:
                 mapping = json.loads(form["mapping"])
             except ValueError:
-                raise ValidationFailed.from_messages({"mapping": ["Not a JSON object."]}) from None
+                raise invalid("form", {"mapping": ["Not a JSON object."]}) from None
         payload = {
             "filename": upload.filename[:255],
             "content_base64": base64.b64encode(upload.read()).decode("ascii"),
@@ -174,11 +188,8 @@ def import_payload() -> dict:
             "account_name": form.get("account_name"),
             "mapping": mapping,
         }
-    else:
-        payload = request.get_json(silent=True)
-        if not isinstance(payload, dict):
-            raise ValidationFailed.from_messages({"json": ["Send a JSON object."]})
-    return validate_or_raise(s.ImportJsonIn(), payload)
+        return load(s.ImportJsonIn(), payload, "form")
+    return load(s.ImportJsonIn(), request.get_json(silent=True), "json")
 
 
 @blp.route("/imports", methods=["POST"])
