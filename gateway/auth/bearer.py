@@ -92,10 +92,11 @@ def authenticate(token: str) -> Principal:
     """Verify a bearer token completely (checks 2-4 above); raise Unauthenticated."""
     auth = current_app.extensions[EXTENSION]
     principal = auth.issuer.verifier.verify(token)
-    if auth.store.is_denied(principal.token_id):
+    denied, cached = auth.store.token_status(principal.token_id, principal.user_id)
+    if denied:
         raise InvalidToken("The access token has been revoked")
     if not is_client_subject(principal):
-        state = auth.session_state(principal.user_id, token)
+        state = cached if cached is not None else auth.session_state(principal.user_id, token)
         if state.get("deleted"):
             raise InvalidToken("The account no longer exists")
         valid_after = state.get("sessions_valid_after")

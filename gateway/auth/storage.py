@@ -50,6 +50,7 @@ class Backend(Protocol):
     def cas(self, key: str, expected: str, new: str) -> bool: ...
     def sadd(self, key: str, member: str, ttl: int) -> None: ...
     def smembers(self, key: str) -> set[str]: ...
+    def mget(self, *keys: str) -> list[str | None]: ...
 
 
 def _text(value) -> str | None:
@@ -88,6 +89,9 @@ class RedisBackend:
 
     def smembers(self, key):
         return {_text(m) for m in self.client.smembers(key)}
+
+    def mget(self, *keys):
+        return [_text(v) for v in self.client.mget(keys)]
 
 
 class MemoryBackend:
@@ -148,6 +152,11 @@ class MemoryBackend:
         with self.lock:
             return set(self._live(key) or ())
 
+    def mget(self, *keys):
+        with self.lock:
+            values = [self._live(k) for k in keys]
+        return [v if isinstance(v, str) else None for v in values]
+
 
 class AuthStore:
     """The OAuth state operations, on any :class:`Backend`."""
@@ -166,6 +175,11 @@ class AuthStore:
 
     def is_denied(self, jti: str) -> bool:
         return self.b.get(f"{PREFIX}deny:{jti}") is not None
+
+    def token_status(self, jti: str, user_id: str) -> tuple[bool, dict | None]:
+        """(denied, cached session state) in one round trip: the per-request check."""
+        denied, session = self.b.mget(f"{PREFIX}deny:{jti}", f"{PREFIX}session:{user_id}")
+        return denied is not None, None if session is None else json.loads(session)
 
     # --- sessions_valid_after cache -----------------------------------------------------------
     def cached_session_state(self, user_id: str) -> dict | None:
