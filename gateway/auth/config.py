@@ -66,6 +66,7 @@ def load_auth_config() -> AuthConfig:
         refresh_absolute_ttl=env_int("NESTEGG_REFRESH_ABSOLUTE_TTL", 30 * 24 * 3600),
         session_state_ttl=env_int("NESTEGG_SESSION_STATE_TTL", 30),
         step_up_seconds=env_int("NESTEGG_STEP_UP_SECONDS", 600),
+        login_state_ttl=env_int("NESTEGG_LOGIN_STATE_TTL", 600),
         ratelimit_storage_uri=env("NESTEGG_RATELIMIT_STORAGE_URI"),
         ratelimit_enabled=enabled in ("1", "true", "yes", "on"),
         login_limit=env("NESTEGG_LIMIT_LOGIN", "10/minute;60/hour"),
