@@ -390,6 +390,7 @@ def h():
         parse_form=parse_form,
         unique_email=unique_email,
         remember_seed=remember_seed,
+        SecretLogGuard=SecretLogGuard,
         CLI=CLI,
         REDIRECT=REDIRECT,
         PASSWORD=PASSWORD,
