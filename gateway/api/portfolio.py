@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import g, request
 from flask.views import MethodView
+from marshmallow import RAISE
 
 from gateway import rpc
 from gateway.api import portfolio_schemas as s
@@ -164,7 +165,7 @@ class Goal(MethodView):
 @blp.route("/goals/<goal_id>/projection")
 class GoalProjection(MethodView):
     @require_auth(READ)
-    @blp.arguments(s.ProjectionQuery, location="query")
+    @blp.arguments(s.ProjectionQuery, location="query", unknown=RAISE)
     @blp.response(200, s.ProjectionOut)
     @blp.doc(
         summary="Monte Carlo projection of a goal: percentiles by year, success probability, "
@@ -177,7 +178,7 @@ class GoalProjection(MethodView):
 @blp.route("/net-worth")
 class NetWorth(MethodView):
     @require_auth(READ)
-    @blp.arguments(s.NetWorthQuery, location="query")
+    @blp.arguments(s.NetWorthQuery, location="query", unknown=RAISE)
     @blp.response(200, s.NetWorthOut)
     @blp.doc(summary="Net worth (assets − liabilities) by day, week or month")
     def get(self, query):
@@ -187,7 +188,7 @@ class NetWorth(MethodView):
 @blp.route("/portfolio/returns")
 class Returns(MethodView):
     @require_auth(READ)
-    @blp.arguments(s.ReturnsQuery, location="query")
+    @blp.arguments(s.ReturnsQuery, location="query", unknown=RAISE)
     @blp.response(200, s.ReturnsOut)
     @blp.doc(summary="Simple, time-weighted and money-weighted returns over a period")
     def get(self, query):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Response, g, request
 from flask.views import MethodView
+from marshmallow import RAISE
 
 from gateway import rpc
 from gateway.api import transactions_schemas as s
@@ -32,7 +33,7 @@ def call(method: str, *args, timeout: float | None = None, **kwargs):
 @blp.route("/transactions")
 class Transactions(MethodView):
     @require_auth(READ)
-    @blp.arguments(s.ListQuery, location="query")
+    @blp.arguments(s.ListQuery, location="query", unknown=RAISE)
     @blp.response(200, s.TransactionPageOut)
     @blp.doc(
         summary="Transactions, newest first, with filters and cursor pagination",
@@ -59,7 +60,7 @@ class Transactions(MethodView):
 @blp.route("/transactions/export.csv")
 class TransactionsExport(MethodView):
     @require_auth(READ)
-    @blp.arguments(s.FiltersQuery, location="query")
+    @blp.arguments(s.FiltersQuery, location="query", unknown=RAISE)
     @blp.response(200, content_type="text/csv")
     @blp.doc(
         summary="The filtered transactions as CSV (cells that could run as spreadsheet "
@@ -139,7 +140,7 @@ class Categories(MethodView):
 @blp.route("/budgets")
 class Budgets(MethodView):
     @require_auth(READ)
-    @blp.arguments(s.MonthQuery, location="query")
+    @blp.arguments(s.MonthQuery, location="query", unknown=RAISE)
     @blp.response(200, s.BudgetsOut)
     @blp.doc(summary="Budgets with their progress for a month (default: this month)")
     def get(self, query):
@@ -156,7 +157,7 @@ class Budgets(MethodView):
 @blp.route("/budgets/<budget_id>")
 class Budget(MethodView):
     @require_auth(READ)
-    @blp.arguments(s.MonthQuery, location="query")
+    @blp.arguments(s.MonthQuery, location="query", unknown=RAISE)
     @blp.response(200, s.BudgetOut)
     def get(self, query, budget_id):
         return call("get_budget", budget_id, query)
@@ -177,7 +178,7 @@ class Budget(MethodView):
 @blp.route("/cashflow")
 class Cashflow(MethodView):
     @require_auth(READ)
-    @blp.arguments(s.CashflowQuery, location="query")
+    @blp.arguments(s.CashflowQuery, location="query", unknown=RAISE)
     @blp.response(200, s.CashflowOut)
     @blp.doc(summary="Income, spending and net by month or category (transfers left out)")
     def get(self, query):
@@ -187,7 +188,7 @@ class Cashflow(MethodView):
 @blp.route("/recurring")
 class Recurring(MethodView):
     @require_auth(READ)
-    @blp.arguments(s.RecurringQuery, location="query")
+    @blp.arguments(s.RecurringQuery, location="query", unknown=RAISE)
     @blp.response(200, s.RecurringOut)
     @blp.doc(summary="Subscriptions, bills and pay cheques: cadence, next date and amount")
     def get(self, query):
