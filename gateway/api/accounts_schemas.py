@@ -68,15 +68,21 @@ def Day(**kwargs) -> fields.String:  # noqa: N802
 
 class Out(ma.Schema):
     """A response schema: it documents the service's result in the OpenAPI spec. The service
-    already dumped plain JSON at its own boundary, so values pass through unchanged (a decimal
-    string stays exactly the service's text); top-level keys the schema does not declare are
+    already dumped plain JSON at its own boundary, so nothing is serialised again: values pass
+    through unchanged (a decimal string stays exactly the service's text, a field documented
+    loosely can never fail or be coerced), and top-level keys the schema does not declare are
     left out, so nothing undocumented reaches a client."""
 
-    @ma.post_dump(pass_original=True)
-    def _service_values(self, data, original, **kwargs):
-        if not isinstance(original, Mapping):
-            return data
-        return {key: value for key, value in original.items() if key in self.fields}
+    def dump(self, obj, *, many: bool | None = None):
+        many = self.many if many is None else bool(many)
+        if many:
+            return [self._declared_only(item) for item in obj]
+        return self._declared_only(obj)
+
+    def _declared_only(self, obj):
+        if not isinstance(obj, Mapping):
+            raise TypeError(f"a service result must be a JSON object, not {type(obj).__name__}")
+        return {key: value for key, value in obj.items() if key in self.fields}
 
 
 class StatusOut(Out):

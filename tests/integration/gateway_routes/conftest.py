@@ -118,7 +118,7 @@ def webhook_sink():
 
 
 @pytest.fixture(scope="session")
-def services(routes_settings, signing_issuer, webhook_sink):
+def services(routes_settings, signing_issuer, webhook_sink, categorizer_model):
     """users, aggregation, transactions and portfolio as processes, and the Plaid sandbox."""
     from common.rpc_pool import RpcPool
     from common.stack import Stack
@@ -292,6 +292,17 @@ def transactions_of(user: User, **query) -> list[dict]:
         cursor = page["next_cursor"]
         if not cursor:
             return items
+
+
+@pytest.fixture(scope="session")
+def categorizer_model():
+    """A trained categorisation model in the test deployment's artefact store (trained once,
+    ~1-2 min, then reused from $NESTEGG_STATE_DIR/models), before the transactions service
+    starts (it loads the model at its first categorisation and keeps what it found)."""
+    from transactions.categorizer.artifacts import store_from_env
+    from transactions.categorizer.training import load_or_train
+
+    return load_or_train(store_from_env())
 
 
 @pytest.fixture(scope="session")
