@@ -99,9 +99,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps({k: v for k, v in entry.items() if v is not None}, default=str)
 
 
-def configure(service: str, level: str | int = "INFO", stream=None) -> None:
-    """Install one JSON handler on the root logger (idempotent)."""
-    root = logging.getLogger()
+def configure(service: str, level: str | int = "INFO", stream=None, logger=None) -> None:
+    """Install one JSON handler on the root logger, or on ``logger`` (idempotent)."""
+    root = logger or logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_nestegg", False):
             root.removeHandler(handler)

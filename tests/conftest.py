@@ -17,10 +17,13 @@ from psycogreen.eventlet import patch_psycopg  # noqa: E402
 
 patch_psycopg()
 
+import logging  # noqa: E402
 import os  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))  # shared test helpers: tests/_support
 os.environ.setdefault("NESTEGG_ENV", "test")
 os.environ.setdefault("NESTEGG_DB_PREFIX", "nestegg_test_")
 os.environ.setdefault("NESTEGG_AMQP_VHOST", "nestegg-test")
@@ -52,3 +55,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_log_guard():
+    """Fail the session if any log record held a JWT, test password, TOTP seed, Plaid token or SSN."""
+    from _support.log_guard import SecretLogGuard
+
+    guard = SecretLogGuard()
+    root = logging.getLogger()
+    root.addHandler(guard)
+    old_level = root.level
+    root.setLevel(min(old_level, logging.INFO) if old_level else logging.INFO)
+    yield guard
+    root.removeHandler(guard)
+    root.setLevel(old_level)
+    assert not guard.leaks, f"secrets reached the logs: {guard.leaks[:10]}"

@@ -7,6 +7,7 @@ import socket
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -29,17 +30,51 @@ def _wait_for_http(url: str, timeout: float) -> bool:
     return False
 
 
-@pytest.fixture(scope="session")
-def stack(provisioned):
+E2E_ENV = {
+    # the stack gets a deployment of its own: its services must not answer the integration
+    # tests' RPCs, nor its gateway overwrite their token verification key
+    "NESTEGG_DB_PREFIX": "nestegg_e2e_",
+    "NESTEGG_AMQP_VHOST": "nestegg-e2e",
+}
+
+
+@pytest.fixture(scope="package")
+def e2e_deployment(settings):
+    """Provision ``nestegg_e2e_*`` / ``nestegg-e2e`` with its own state dir, for this package."""
+    import os
+
+    from common import provision
+
+    env = {**E2E_ENV, "NESTEGG_STATE_DIR": str(Path(os.environ["NESTEGG_STATE_DIR"]).parent / "e2e")}
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        deployment = dataclasses.replace(
+            settings, db_prefix=env["NESTEGG_DB_PREFIX"], amqp_vhost=env["NESTEGG_AMQP_VHOST"]
+        )
+        provision.setup_all(deployment)
+        yield deployment, env
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture(scope="package")
+def stack(e2e_deployment):
     from common.stack import Stack
 
-    settings = dataclasses.replace(provisioned, gateway_port=_free_port(), rpc_timeout=2.0)
+    deployment, deployment_env = e2e_deployment
+    settings = dataclasses.replace(deployment, gateway_port=_free_port(), rpc_timeout=2.0)
     plaid_port = _free_port()
     plaid_url = f"http://127.0.0.1:{plaid_port}"
     gateway_url = f"http://{settings.gateway_host}:{settings.gateway_port}"
     running = Stack(
         settings,
         env={
+            **deployment_env,
             "NESTEGG_GATEWAY_PORT": str(settings.gateway_port),
             "NESTEGG_RPC_TIMEOUT": "2",
             "NESTEGG_GATEWAY_READY_TIMEOUT": "2",

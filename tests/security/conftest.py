@@ -9,8 +9,6 @@ log guard (see ``secret_log_guard``) fails the run if any log record carries a s
 import base64
 import dataclasses
 import hashlib
-import logging
-import re
 import secrets
 import time
 import uuid
@@ -23,63 +21,12 @@ import requests
 RABBIT_API = "http://127.0.0.1:15672/api"
 AUTH = ("guest", "guest")
 PASSWORD = "marble otter sings quietly at noon"
-TEST_PASSWORDS = {PASSWORD, "copper kettle whistles twice daily", "wrong horse battery staple x"}
 CLI = "nestegg-cli"
 REDIRECT = "http://127.0.0.1:8765/callback"
 
 
-# --- session-wide secret log guard (code proposed for tests/conftest.py) -------------------------
-_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.")
-_PLAID = re.compile(r"access-(sandbox|development|production)-[0-9a-f-]{8,}")
-_SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
-_SEEDS: set[str] = set()
-
-
-class SecretLogGuard(logging.Handler):
-    """Collects any log record whose message holds a JWT, a test password, a TOTP seed, a Plaid
-    access token or a full SSN."""
-
-    def __init__(self):
-        super().__init__(level=logging.DEBUG)
-        self.leaks: list[str] = []
-
-    def emit(self, record):
-        try:
-            text = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken record is not a leak
-            return
-        if record.exc_info and record.exc_info[1] is not None:
-            text += " " + str(record.exc_info[1])
-        found = []
-        if _JWT.search(text):
-            found.append("jwt")
-        if _PLAID.search(text):
-            found.append("plaid access token")
-        if _SSN.search(text):
-            found.append("ssn")
-        if any(p in text for p in TEST_PASSWORDS):
-            found.append("password")
-        if any(seed in text for seed in _SEEDS):
-            found.append("totp seed")
-        if found:
-            self.leaks.append(f"{record.name}: {', '.join(found)}")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def secret_log_guard():
-    guard = SecretLogGuard()
-    root = logging.getLogger()
-    root.addHandler(guard)
-    old_level = root.level
-    root.setLevel(min(old_level, logging.INFO) if old_level else logging.INFO)
-    yield guard
-    root.removeHandler(guard)
-    root.setLevel(old_level)
-    assert not guard.leaks, f"secrets reached the logs: {guard.leaks[:10]}"
-
-
-def remember_seed(secret: str) -> None:
-    _SEEDS.add(secret)
+# --- the session-wide secret log guard lives in tests/_support/log_guard.py ----------------------
+from _support.log_guard import TEST_PASSWORDS, SecretLogGuard, remember_seed  # noqa: E402,F401
 
 
 # --- infrastructure --------------------------------------------------------------------------------

@@ -28,21 +28,27 @@ def test_redact_key_value_secrets(text):
     assert "hunter2" not in out and "abc123def" not in out and "s3cr3t" not in out
 
 
+LOGGER = logging.getLogger("t")
+
+
 @pytest.fixture
 def captured():
+    """A JSON handler on a non-propagating logger: these tests log secrets on purpose, and
+    the session-wide secret guard on the root logger must not see them."""
     stream = io.StringIO()
-    configure("unit", stream=stream)
+    LOGGER.propagate = False
+    configure("unit", stream=stream, logger=LOGGER)
     yield stream
-    for handler in list(logging.getLogger().handlers):
-        if getattr(handler, "_nestegg", False):
-            logging.getLogger().removeHandler(handler)
+    for handler in list(LOGGER.handlers):
+        LOGGER.removeHandler(handler)
+    LOGGER.propagate = True
 
 
 def test_one_json_object_per_line_with_context(captured):
     token = request_id_var.set("req-42")
     user = user_id_var.set("user-7")
     try:
-        logging.getLogger("t").info("hello %s", "world")
+        LOGGER.info("hello %s", "world")
     finally:
         request_id_var.reset(token)
         user_id_var.reset(user)
@@ -54,7 +60,7 @@ def test_one_json_object_per_line_with_context(captured):
 
 
 def test_log_injection_stays_one_record(captured):
-    logging.getLogger("t").warning("name=%s", 'evil\n{"level":"INFO","message":"forged"}')
+    LOGGER.warning("name=%s", 'evil\n{"level":"INFO","message":"forged"}')
     lines = captured.getvalue().strip().splitlines()
     assert len(lines) == 1
     assert json.loads(lines[0])["level"] == "WARNING"
@@ -64,7 +70,7 @@ def test_secrets_in_args_and_exceptions_are_redacted(captured):
     try:
         raise ValueError(f"bad token {SECRETS[0]}")
     except ValueError:
-        logging.getLogger("t").exception("failed for %s", SECRETS[1])
+        LOGGER.exception("failed for %s", SECRETS[1])
     out = captured.getvalue()
     assert SECRETS[0] not in out and SECRETS[1] not in out
     assert "REDACTED" in out
