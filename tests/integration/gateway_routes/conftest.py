@@ -55,14 +55,20 @@ def wait_until(predicate, timeout: float = 60.0, interval: float = 0.25):
 
 
 # --- infrastructure --------------------------------------------------------------------------
+DB_PREFIX = "nestegg_rt_"
+
+
 @pytest.fixture(scope="session")
 def routes_settings(provisioned):
-    """The test deployment's settings on a fresh vhost with the real broker definitions."""
+    """The test deployment's settings with databases of their own (prefix ``nestegg_rt_``) and
+    a fresh vhost with the real broker definitions. Own databases matter: every process of a
+    service relays its database's whole outbox, so sharing the other tests' databases would
+    let their processes publish this suite's events on their vhost (and ours theirs)."""
     from common import provision
 
     vhost = f"nestegg-routes-{uuid.uuid4().hex[:8]}"
-    settings = dataclasses.replace(provisioned, amqp_vhost=vhost)
-    provision.apply_broker_definitions(settings)
+    settings = dataclasses.replace(provisioned, amqp_vhost=vhost, db_prefix=DB_PREFIX)
+    provision.setup_all(settings)
     yield settings
     base, auth = provision.rabbit_api(settings)
     requests.delete(
@@ -128,6 +134,8 @@ def services(routes_settings, signing_issuer, webhook_sink, categorizer_model):
     stack = Stack(
         routes_settings,
         env={
+            "NESTEGG_DB_PREFIX": DB_PREFIX,
+            "NESTEGG_AMQP_VHOST": routes_settings.amqp_vhost,
             "NESTEGG_BCRYPT_COST": "4",
             "NESTEGG_PLAID_HOST": plaid_url,
             "NESTEGG_PLAID_WEBHOOK": webhook_sink.url,
