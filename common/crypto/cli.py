@@ -26,6 +26,7 @@ from typing import TextIO
 
 from sqlalchemy import create_engine
 
+from common.config import SERVICES
 from common.crypto.errors import CryptoError
 from common.crypto.providers.base import KeyProvider
 from common.crypto.providers.factory import get_key_provider
@@ -37,7 +38,7 @@ from common.crypto.registry import (
 from common.crypto.rotation import DEFAULT_BATCH_SIZE, RewrapTarget, rotate_and_rewrap
 from common.crypto.sql_source import SqlAlchemyRewrapSource
 
-DEFAULT_MODEL_MODULES = ("users.models", "aggregation.models")
+DEFAULT_MODEL_MODULES = tuple(f"{s}.models" for s in SERVICES)
 
 
 class ConfigurationError(Exception):
