@@ -138,6 +138,24 @@ def apply_broker_definitions(settings: Settings) -> None:
     ).raise_for_status()
 
 
+def reset_deployment(settings: Settings) -> None:
+    """Drop a deployment's databases and broker vhost (tests and benchmarks start clean).
+
+    Refuses the default deployment so a dev stack's data can never be wiped by a test run.
+    """
+    if settings.db_prefix == "nestegg_" or settings.amqp_vhost == "nestegg":
+        raise RuntimeError("refusing to reset the default deployment")
+    for service in SERVICES:
+        with _admin_cursor(settings) as cur:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(settings.database_name(service))))
+    base, auth = rabbit_api(settings)
+    vhost = urllib.parse.quote(settings.amqp_vhost, safe="")
+    response = requests.delete(f"{base}/api/vhosts/{vhost}", auth=auth, timeout=30)
+    if response.status_code not in (204, 404):
+        raise RuntimeError(f"deleting vhost {settings.amqp_vhost!r} failed: {response.status_code}")
+
+
 def migrate_all(settings: Settings) -> None:
     for service in SERVICES:
         migrate.upgrade(service, url=settings.database_url(service))

@@ -42,9 +42,13 @@ def settings():
 
 @pytest.fixture(scope="session")
 def provisioned(settings):
-    """The test deployment's databases, roles, migrations and broker definitions, for real."""
+    """The test deployment's databases, roles, migrations and broker definitions, for real,
+    rebuilt from nothing at the start of each session (no data or queued message from an
+    earlier run can make a test pass or fail)."""
     from common import provision
 
+    if os.environ.get("NESTEGG_TEST_KEEP_DEPLOYMENT") != "1":
+        provision.reset_deployment(settings)
     provision.setup_all(settings)
     return settings
 

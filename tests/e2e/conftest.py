@@ -52,6 +52,7 @@ def e2e_deployment(settings):
         deployment = dataclasses.replace(
             settings, db_prefix=env["NESTEGG_DB_PREFIX"], amqp_vhost=env["NESTEGG_AMQP_VHOST"]
         )
+        provision.reset_deployment(deployment)
         provision.setup_all(deployment)
         yield deployment, env
     finally:
