@@ -75,16 +75,6 @@ def provision_database(settings: Settings, service: str) -> None:
         )
 
 
-def drop_database(settings: Settings, service: str) -> None:
-    role = settings.database_role(service)
-    dbname = settings.database_name(service)
-    with _admin_cursor(settings) as cur:
-        cur.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
-        )
-        cur.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
-
-
 def rabbit_api(settings: Settings) -> tuple[str, tuple[str, str]]:
     parts = urllib.parse.urlsplit(settings.rabbit_api_uri)
     base = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}"
