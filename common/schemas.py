@@ -86,6 +86,40 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+_CENT = decimal.Decimal("0.01")
+
+
+def decimal_text(value: decimal.Decimal) -> str:
+    """Fixed-point text with at least two and only the needed places: ``100.0000`` -> ``"100.00"``,
+    ``0.32000`` -> ``"0.32"``, ``10.123400`` -> ``"10.1234"``. Refuses NaN and infinities."""
+    if not value.is_finite():
+        raise ValueError("refusing to serialise a non-finite amount")
+    trimmed = value.normalize()
+    if trimmed.as_tuple().exponent > -2:
+        trimmed = value.quantize(_CENT)
+    return format(trimmed, "f")
+
+
+def to_plain(value):
+    """A JSON-safe copy of a result: Decimal -> decimal string, aware datetime -> UTC ``...Z``,
+    date -> ISO, tuples and sets -> lists (sets sorted). Floats (scores, ratios from the numerical
+    engines) pass through; money is never a float here."""
+    if isinstance(value, decimal.Decimal):
+        return decimal_text(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime at a boundary; use UTC-aware datetimes")
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value) if isinstance(value, set | frozenset) else value
+        return [to_plain(v) for v in items]
+    return value
+
+
 def validate_or_raise(schema: Schema, payload, *, partial: bool = False):
     """Load ``payload`` or raise :class:`common.errors.ValidationFailed` with field messages."""
     from common.errors import ValidationFailed

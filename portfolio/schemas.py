@@ -21,7 +21,8 @@ from marshmallow import (
     validates_schema,
 )
 
-from common.schemas import Money, StrictSchema, StrId, UTCDateTime
+from common.schemas import Money, StrictSchema, StrId, UTCDateTime, decimal_text
+from common.schemas import to_plain as plain
 from portfolio.goals import KINDS, MODES
 from portfolio.networth import INTERVALS
 from portfolio.optimiser import OBJECTIVES
@@ -40,20 +41,6 @@ def _positive(value):
 def _rate(value):
     if value is not None and not 0 <= value < 1:
         raise ValidationError("Must be a fraction in [0, 1).")
-
-
-TWO_PLACES = decimal.Decimal("0.01")
-
-
-def decimal_text(value: decimal.Decimal) -> str:
-    """Fixed-point text with trailing zeros trimmed down to two places: 100.00000000 -> "100.00",
-    0.32000 -> "0.32", 10.123400 -> "10.1234" (the database stores NUMERIC(24, 8))."""
-    if not value.is_finite():
-        raise ValueError("refusing to serialise a non-finite amount")
-    trimmed = value.normalize()
-    if trimmed.as_tuple().exponent > -2:
-        trimmed = value.quantize(TWO_PLACES)
-    return format(trimmed, "f")
 
 
 class TrimmedMoney(Money):
@@ -305,26 +292,6 @@ class GoalOut(Schema):
     glide_path = fields.Boolean()
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
-
-
-def plain(value):
-    """Plain JSON values: Decimal -> str, date/datetime -> ISO-8601 (UTC ``Z``), tuples -> lists."""
-    if isinstance(value, decimal.Decimal):
-        return decimal_text(value)
-    if isinstance(value, float):
-        return value
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime at a boundary")
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value) if isinstance(value, set | frozenset) else value
-        return [plain(v) for v in items]
-    return value
 
 
 class PlainOut:

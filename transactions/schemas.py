@@ -6,10 +6,6 @@ places (sign: negative = money out), date -> ``YYYY-MM-DD``, datetime -> UTC ISO
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
-from typing import Any
-
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from common.schemas import Money, StrictSchema, UTCDateTime
@@ -127,31 +123,3 @@ class TransactionsSyncedData(StrictSchema):
     added = fields.List(_ProviderTransaction(), load_default=list)
     modified = fields.List(_ProviderTransaction(), load_default=list)
     removed = fields.List(fields.Dict(), load_default=list)
-
-
-CENT = Decimal("0.01")
-
-
-def decimal_text(value: Decimal) -> str:
-    """At least 2 and only as many places as needed: ``-16.0000`` -> ``"-16.00"``,
-    ``1.2345`` -> ``"1.2345"`` (amounts are stored with 4 places)."""
-    if value == value.quantize(CENT):
-        return str(value.quantize(CENT))
-    return format(value.normalize(), "f")
-
-
-def plain(value: Any) -> Any:
-    """JSON-safe copy: Decimal -> str, date -> ISO, aware datetime -> UTC ``...Z``."""
-    if isinstance(value, Decimal):
-        return decimal_text(value)
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime at a boundary; use UTC-aware datetimes")
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [plain(v) for v in value]
-    return value  # str, int, bool, None, and float scores (never money: that is Decimal)

@@ -20,7 +20,7 @@ from common.errors import NotFound, ValidationFailed
 from common.nameko_deps import Database, Outbox, Redis, RequestContext
 from common.nameko_events import handles
 from common.rpc import boundary
-from common.schemas import validate_or_raise
+from common.schemas import to_plain, validate_or_raise
 from common.service_base import NesteggService
 from transactions import anomalies, budgets, categorization, export, recurring, transfers
 from transactions import cashflow as cashflow_mod
@@ -86,6 +86,11 @@ def _owned(session, user_id: str, transaction_id: object, *, lock: bool = False)
     if row is None:
         raise NotFound("No such transaction")
     return row
+
+
+def _one_out(session, row) -> dict:
+    """One transaction as the API shows it (details decrypted, splits attached, plain JSON)."""
+    return to_plain(to_api(field_keys(), row, _splits_of(session, [row.id]).get(row.id, [])))
 
 
 def _splits_of(session, ids) -> dict[str, list[TransactionSplit]]:
@@ -285,7 +290,7 @@ class TransactionsService(NesteggService):
                 self.outbox.add(
                     session,
                     "budget_threshold",
-                    s.plain(
+                    to_plain(
                         {
                             "user_id": user_id,
                             "budget_id": budget.id,
@@ -365,14 +370,14 @@ class TransactionsService(NesteggService):
             next_cursor = encode_cursor(
                 keys.cursor_key, sort=sort, digest=digest, value=value, row_id=last.id
             )
-        return s.plain({"items": items, "next_cursor": next_cursor})
+        return to_plain({"items": items, "next_cursor": next_cursor})
 
     @rpc
     @boundary(scopes=READ)
     def get_transaction(self, principal, transaction_id):
         with self.db.transaction() as session:
             row = _owned(session, principal.user_id, transaction_id)
-            return s.plain(to_api(field_keys(), row, _splits_of(session, [row.id]).get(row.id, [])))
+            return _one_out(session, row)
 
     @rpc
     @boundary(scopes=READ)
@@ -394,7 +399,7 @@ class TransactionsService(NesteggService):
                 item = to_api(keys, row, [])
                 item["source"] = row.source
                 items.append(item)
-        return export.to_csv(s.plain(items))
+        return export.to_csv(to_plain(items))
 
     # -- user edits --------------------------------------------------------------------------
 
@@ -416,7 +421,7 @@ class TransactionsService(NesteggService):
             session.flush()
             result = to_api(keys, row, _splits_of(session, [row.id]).get(row.id, []))
             self._check_budgets(session, principal.user_id)
-        return s.plain(result)
+        return to_plain(result)
 
     def _set_category(self, session, keys, row: Transaction, name) -> None:
         if name is None:
@@ -472,7 +477,7 @@ class TransactionsService(NesteggService):
             session.flush()
             result = to_api(keys, row, _splits_of(session, [row.id]).get(row.id, []))
             self._check_budgets(session, principal.user_id)
-        return s.plain(result)
+        return to_plain(result)
 
     @rpc
     @boundary(scopes=WRITE)
@@ -482,7 +487,7 @@ class TransactionsService(NesteggService):
             row = _owned(session, principal.user_id, transaction_id, lock=True)
             row.anomaly_status = "dismissed"
             session.flush()
-            return s.plain(to_api(field_keys(), row, _splits_of(session, [row.id]).get(row.id, [])))
+            return _one_out(session, row)
 
     # -- manual transactions -----------------------------------------------------------------
 
@@ -506,7 +511,7 @@ class TransactionsService(NesteggService):
                     )
                 ).first()
                 if found is not None:
-                    return s.plain(to_api(keys, found, []))
+                    return to_plain(to_api(keys, found, []))
             row = Transaction(
                 id=new_id(),
                 user_id=user_id,
@@ -532,7 +537,7 @@ class TransactionsService(NesteggService):
             )
             result = to_api(keys, row, [])
             self._check_budgets(session, user_id)
-        return s.plain(result)
+        return to_plain(result)
 
     def _apply_manual(self, session, keys, row: Transaction, payload: dict) -> None:
         details = read_details(keys, row) if row.details else {}
@@ -583,7 +588,7 @@ class TransactionsService(NesteggService):
             session.flush()
             result = to_api(keys, row, _splits_of(session, [row.id]).get(row.id, []))
             self._check_budgets(session, principal.user_id)
-        return s.plain(result)
+        return to_plain(result)
 
     @rpc
     @boundary(scopes=WRITE)
@@ -631,7 +636,7 @@ class TransactionsService(NesteggService):
             session.flush()
             result = self._budget_out(session, budget, budgets.month_start(today()))
             self._check_budgets(session, principal.user_id)
-        return s.plain(result)
+        return to_plain(result)
 
     def _budget_out(self, session, budget: Budget, month: dt.date) -> dict:
         out = self._budget_dict(budget)
@@ -660,7 +665,7 @@ class TransactionsService(NesteggService):
             rows = session.scalars(
                 select(Budget).where(Budget.user_id == principal.user_id).order_by(Budget.category)
             ).all()
-            return s.plain(
+            return to_plain(
                 {"month": month, "budgets": [self._budget_out(session, b, month) for b in rows]}
             )
 
@@ -671,7 +676,7 @@ class TransactionsService(NesteggService):
         month = budgets.month_start(payload.get("month") or today())
         with self.db.transaction() as session:
             budget = self._owned_budget(session, principal.user_id, budget_id)
-            return s.plain(self._budget_out(session, budget, month))
+            return to_plain(self._budget_out(session, budget, month))
 
     @rpc
     @boundary(scopes=WRITE)
@@ -686,7 +691,7 @@ class TransactionsService(NesteggService):
             session.flush()
             result = self._budget_out(session, budget, budgets.month_start(today()))
             self._check_budgets(session, principal.user_id)
-        return s.plain(result)
+        return to_plain(result)
 
     @rpc
     @boundary(scopes=WRITE)
@@ -715,7 +720,7 @@ class TransactionsService(NesteggService):
             group_by=payload["group_by"],
             transfers=transfer_set,
         )
-        return s.plain(result)
+        return to_plain(result)
 
     @rpc
     @boundary(scopes=READ)
@@ -744,4 +749,4 @@ class TransactionsService(NesteggService):
                 details = read_details(keys, latest)
                 item["merchant"] = details.get("merchant_name") or details.get("name")
                 item["category_primary"] = latest.category_primary
-        return s.plain({"as_of": as_of, "series": series})
+        return to_plain({"as_of": as_of, "series": series})
