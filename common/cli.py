@@ -13,6 +13,7 @@ import importlib.util
 import signal
 import sys
 import time
+import warnings
 
 from common import config
 
@@ -84,10 +85,12 @@ def cmd_run(args) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
+        ensure_categorizer_model()
         for name, command, env in local_stand_ins(settings):
             stack.start_process(name, command, env)
         stack.start_all()
         stack.wait_ready(timeout=args.timeout)
+        demo = None if args.no_demo else seed_demo(settings)
         base = stack.gateway_url
         print(
             f"\nNestegg is up in {time.monotonic() - started:.1f}s\n"
@@ -96,7 +99,13 @@ def cmd_run(args) -> int:
             f"  Readiness      {base}/readyz\n"
             f"  RabbitMQ UI    http://127.0.0.1:15672  (vhost {settings.amqp_vhost})\n"
             f"  Logs           {stack.log_dir}\n"
-            "Press Ctrl-C to stop everything.",
+            + (
+                f"  Demo sign-in   {demo['email']} / {demo['password']}  (a sandbox bank is "
+                "linked; sign in at /oauth/authorize or with `nestegg login`)\n"
+                if demo
+                else ""
+            )
+            + "Press Ctrl-C to stop everything.",
             flush=True,
         )
         while not stopping:
@@ -109,6 +118,34 @@ def cmd_run(args) -> int:
     finally:
         print("stopping...", flush=True)
         stack.stop_all()
+
+
+def ensure_categorizer_model() -> None:
+    """Train and store the categorisation model once (first run only); later runs load it."""
+    if importlib.util.find_spec("transactions.categorizer.training") is None:
+        return
+    training = importlib.import_module("transactions.categorizer.training")
+    artifacts = importlib.import_module("transactions.categorizer.artifacts")
+    try:
+        artifacts.load_model(artifacts.store_from_env())
+        return
+    except artifacts.ArtifactNotFound:
+        pass
+    print("training the categorisation model (first run only, about a minute)...", flush=True)
+    training.load_or_train()
+
+
+def seed_demo(settings):
+    """Demo user and a linked sandbox bank (idempotent); a failure only warns."""
+    from common import demo
+    from common.rpc_pool import RpcPool
+
+    try:
+        with RpcPool(settings.amqp_uri("gateway"), size=1, timeout=60) as pool:
+            return demo.seed(settings, pool.call)
+    except Exception as exc:  # the stack is up; the demo data is a convenience
+        print(f"warning: demo data not seeded: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return None
 
 
 def local_stand_ins(settings) -> list[tuple[str, list[str], dict]]:
@@ -150,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     amqp.set_defaults(func=cmd_amqp_uri)
     run = sub.add_parser("run", help="set up and start the whole stack (Ctrl-C stops it)")
     run.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for /readyz")
+    run.add_argument("--no-demo", action="store_true", help="do not seed the demo user")
     run.set_defaults(func=cmd_run)
     for module_name, function in EXTENSIONS:
         try:
@@ -171,6 +209,7 @@ def service_database_url(variable: str) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     try:
         from common.crypto.registry import register_database_url_resolver
     except ModuleNotFoundError:  # pragma: no cover
