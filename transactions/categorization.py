@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -70,14 +71,24 @@ class Categorizer:
     out), ``user_id`` and optional ``merchant_name``, ``account_id``, ``payment_channel``,
     ``provider_category``."""
 
+    MODEL_RETRY_SECONDS = 60.0
+
     def __init__(self, engine: CategorizationEngine | None = None, *, load_model: bool = True):
         self._engine = engine
         self._load_model = load_model and engine is None
         self._lock = threading.Lock()
+        self._checked_at = 0.0
 
     def engine(self) -> CategorizationEngine:
         with self._lock:
-            if self._engine is None:
+            stale = (
+                self._engine is not None
+                and self._engine.model is None
+                and self._load_model
+                and time.monotonic() - self._checked_at > self.MODEL_RETRY_SECONDS
+            )
+            if self._engine is None or stale:  # a model trained after start is picked up
+                self._checked_at = time.monotonic()
                 model = None
                 if self._load_model:
                     try:
