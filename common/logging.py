@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import sys
+import traceback
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -21,7 +22,7 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 user_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("user_id", default=None)
 
 _REDACTIONS = (
-    (re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*"), "[REDACTED-JWT]"),
+    (re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*"), "[REDACTED-JWT]"),
     (re.compile(r"(?i)\bbearer\s+[\w.~+/=-]{8,}"), "Bearer [REDACTED]"),
     (
         re.compile(r"\b(access|public|link)-(sandbox|development|production)-[\w-]+"),
@@ -45,6 +46,40 @@ def redact(text: str) -> str:
     for pattern, replacement in _REDACTIONS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def _redacting_record_factory(factory):
+    def make(*args, **kwargs):
+        record = factory(*args, **kwargs)
+        _redact_record(record)
+        return record
+
+    make._nestegg_redacting = True
+    return make
+
+
+def _redact_record(record: logging.LogRecord) -> None:
+    """Render the message and any traceback now, redacted, so no handler (ours, a library's,
+    pytest's) ever sees the raw text. The traceback survives as ``exc_text``."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken %-format must not lose the record
+        message = str(record.msg)
+    record.msg = redact(message)
+    record.args = None
+    if record.exc_info and record.exc_info[0] is not None:
+        record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
+        record.exc_info = None
+
+
+def install_redaction() -> None:
+    """Redact every log record of this process when it is created (idempotent)."""
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, "_nestegg_redacting", False):
+        logging.setLogRecordFactory(_redacting_record_factory(factory))
+
+
+install_redaction()
 
 
 class RedactingFilter(logging.Filter):

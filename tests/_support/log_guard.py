@@ -53,6 +53,8 @@ class SecretLogGuard(logging.Handler):
             return
         if record.exc_info and record.exc_info[1] is not None:
             text += " " + str(record.exc_info[1])
+        if record.exc_text:
+            text += " " + record.exc_text
         found = leaks_in(text)
         if found:
             self.leaks.append(f"{record.name}: {', '.join(found)}")

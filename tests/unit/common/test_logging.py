@@ -74,3 +74,28 @@ def test_secrets_in_args_and_exceptions_are_redacted(captured):
     out = captured.getvalue()
     assert SECRETS[0] not in out and SECRETS[1] not in out
     assert "REDACTED" in out
+
+
+def test_every_record_is_redacted_at_creation_for_any_handler():
+    """Even a handler that is not ours (a library's, pytest's) never sees the raw secret."""
+    seen = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            seen.append((record.getMessage(), record.exc_text or ""))
+
+    logger = logging.getLogger("t.foreign")
+    logger.propagate = False
+    handler = Collect()
+    logger.addHandler(handler)
+    try:
+        try:
+            raise RuntimeError(f"boom {SECRETS[0]}")
+        except RuntimeError:
+            logger.exception("while handling %s", SECRETS[1])
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    message, trace = seen[0]
+    assert SECRETS[0] not in message + trace and SECRETS[1] not in message + trace
+    assert "RuntimeError" in trace  # the traceback itself is kept
