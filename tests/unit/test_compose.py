@@ -82,3 +82,10 @@ def test_every_environment_variable_is_one_the_code_reads():
 def test_every_service_has_a_container():
     assert set(SERVICES) | {"gateway", "setup"} <= set(COMPOSE["services"])
     assert COMPOSE["services"]["setup"]["command"] == ["nestegg", "setup"]
+
+
+def test_the_broker_gets_the_management_plugin_and_config_from_the_repo():
+    mounts = COMPOSE["services"]["rabbitmq"]["volumes"]
+    assert any(m.startswith("./rabbitmq/enabled_plugins:") for m in mounts)
+    assert "rabbitmq_management" in (REPO / "rabbitmq" / "enabled_plugins").read_text()
+    assert any(m.startswith("./rabbitmq/rabbitmq.conf:") for m in mounts)
