@@ -78,6 +78,7 @@ class OutboxRelay:
                     session.execute(
                         select(self.model)
                         .where(self.model.published_at.is_(None))
+                        .where(self._due())
                         .order_by(self.model.created_at, self.model.id)
                         .limit(self.batch)
                         .with_for_update(skip_locked=True)

@@ -20,6 +20,7 @@ error (two models disagreeing is a bug worth stopping on).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -125,6 +126,23 @@ def resolve_database_url(entry: EncryptedColumns, env: Mapping[str, str]) -> str
         if url:
             return url
     return None
+
+
+@contextlib.contextmanager
+def isolated_registry():
+    """Tests only: an empty registry inside the block, the previous one restored after (the
+    services' import-time registrations are not lost for later tests)."""
+    with _lock:
+        saved = (dict(_registry), list(_resolvers))
+        _registry.clear()
+        _resolvers.clear()
+    try:
+        yield
+    finally:
+        with _lock:
+            _registry.clear()
+            _registry.update(saved[0])
+            _resolvers[:] = saved[1]
 
 
 def unregister_all() -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import (
 
 from common.crypto import CipherContext, FieldCipher, register_encrypted_columns, rotate_and_rewrap
 from common.crypto.cli import add_keys_subcommands, run_keys_command
-from common.crypto.registry import unregister_all
+from common.crypto.registry import isolated_registry
 from common.crypto.sql_source import SqlAlchemyRewrapSource
 
 pytestmark = pytest.mark.integration
@@ -175,8 +175,7 @@ def test_keys_cli_rotates_registered_columns(pg_engine, pg_url, users_table, key
     cipher = FieldCipher(key_provider)
     people = _people(8)
     _insert(pg_engine, users_table, cipher, people)
-    unregister_all()
-    try:
+    with isolated_registry():
         register_encrypted_columns(
             "TEST_CRYPTO_DATABASE_URL", users_table.name, "id", ["email", "phone"]
         )
@@ -191,8 +190,6 @@ def test_keys_cli_rotates_registered_columns(pg_engine, pg_url, users_table, key
         args = parser.parse_args(["keys", "status", "--models", "json"])
         assert run_keys_command(args, provider=key_provider, env=env, out=out) == 0
         assert "email: current 8, stale 0" in out.getvalue()
-    finally:
-        unregister_all()
     assert _read_back(pg_engine, users_table, cipher) == {
         p["id"]: (p["email"], p["phone"]) for p in people
     }

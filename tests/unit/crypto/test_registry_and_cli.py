@@ -13,14 +13,16 @@ from common.crypto import (
     register_model_columns,
 )
 from common.crypto.cli import add_keys_subcommands, run_keys_command
-from common.crypto.registry import registered_encrypted_columns, unregister_all
+from common.crypto.registry import (
+    isolated_registry,
+    registered_encrypted_columns,
+)
 
 
 @pytest.fixture(autouse=True)
 def clean_registry():
-    unregister_all()
-    yield
-    unregister_all()
+    with isolated_registry():
+        yield
 
 
 def test_registration_is_idempotent_and_conflicts_are_errors():
