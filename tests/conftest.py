@@ -28,6 +28,8 @@ os.environ.setdefault("NESTEGG_ENV", "test")
 os.environ.setdefault("NESTEGG_DB_PREFIX", "nestegg_test_")
 os.environ.setdefault("NESTEGG_AMQP_VHOST", "nestegg-test")
 os.environ.setdefault("NESTEGG_STATE_DIR", str(REPO / ".nestegg" / "test"))
+# one trained categorisation model for every suite and stack of the session (trained once)
+os.environ.setdefault("NESTEGG_ARTIFACT_DIR", str(REPO / ".nestegg" / "test" / "models"))
 warnings.filterwarnings("ignore", category=DeprecationWarning, module="eventlet")
 
 import pytest  # noqa: E402
