@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from common.config import env, env_int
+from common.config import load as load_settings
 
 log = logging.getLogger(__name__)
 CENT = Decimal("0.01")
@@ -103,10 +104,15 @@ class SimulatedFeed:
 
 
 class CachedFeed:
-    """Redis read-through cache in front of a feed: key ``portfolio:price:<feed>:<ticker>``."""
+    """Redis read-through cache in front of a feed: key
+    ``<deployment prefix>portfolio:price:<feed>:<ticker>``, so two deployments sharing one Redis
+    (a dev stack and the test suite) never read each other's quotes."""
 
-    def __init__(self, feed: PriceFeed, redis, *, ttl: int | None = None):
+    def __init__(
+        self, feed: PriceFeed, redis, *, ttl: int | None = None, namespace: str | None = None
+    ):
         self.feed = feed
+        self.namespace = namespace if namespace is not None else load_settings().db_prefix
         self.redis = redis
         self.ttl = ttl if ttl is not None else env_int("NESTEGG_PRICE_TTL", DEFAULT_TTL)
         if self.ttl <= 0:
@@ -114,7 +120,7 @@ class CachedFeed:
         self.name = feed.name
 
     def _key(self, ticker: str) -> str:
-        return f"portfolio:price:{self.feed.name}:{ticker}"
+        return f"{self.namespace}portfolio:price:{self.feed.name}:{ticker}"
 
     def closes(self, tickers: Iterable[str], today: dt.date) -> dict[str, Quote]:
         wanted = sorted({t.upper() for t in tickers if t})
