@@ -2,10 +2,13 @@
 downstream, end to end, beside plaid-python alone reading the same pages (the ceiling).
 
 End to end = ``refresh_item`` (plaid-python over HTTP, netting, account/balance rows, outbox
-rows + cursor in one transaction) -> outbox relay -> RabbitMQ -> a probe consumer standing in
-for the transactions service (inbox claim + one INSERT per transaction into a table in the
-transactions database) until the last row is stored. The real transactions service is not
-wired yet; the probe is what is counted.
+rows + cursor in one transaction) -> outbox relay -> RabbitMQ -> the real transactions service
+(inbox claim, sign flip, encryption of the details, search tokens, layered categorisation with
+the trained model, anomaly scoring) until the last row is stored in its ledger. With ``--probe``
+a bare consumer (inbox claim + one INSERT per transaction) stands in for the transactions
+service instead, which isolates the aggregation side. The bench deployment is dropped and
+re-provisioned first: the sandbox is deterministic, so a kept deployment would find the Item
+already synced and measure nothing.
 
 Ceilings, same sandbox, same pages of 500: plaid-python with its typed response models (what
 most integrations do) and plaid-python returning raw JSON (what the provider does).
@@ -98,7 +101,9 @@ def pull(api, token, raw: bool) -> tuple[int, float]:
             return count, time.perf_counter() - started
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    import argparse
+
     import plaid
     from nameko.containers import ServiceContainer
     from nameko.testing.services import entrypoint_hook
@@ -112,8 +117,16 @@ def main() -> int:
     from common.db import make_engine
     from common.principal import TokenSigner
 
+    parser = argparse.ArgumentParser(description="sync throughput, end to end")
+    parser.add_argument("--probe", action="store_true", help="count a bare probe consumer")
+    args = parser.parse_args(argv)
     settings = config.load()
+    provision.reset_deployment(settings)
     provision.setup_all(settings)
+    if not args.probe:
+        from transactions.categorizer.training import load_or_train
+
+        load_or_train()  # the model the service loads (trained once per bench state dir)
     engine = make_engine(settings.database_url("transactions"), pool_size=2)
     with engine.begin() as conn:
         conn.execute(
@@ -132,8 +145,12 @@ def main() -> int:
     ) as server:
         try:
             base = {"max_workers": 4, "DECLARE_EVENT_EXCHANGES": False, "HEARTBEAT": 20}
+            if args.probe:
+                downstream_cls = probe_class()
+            else:
+                from transactions.service import TransactionsService as downstream_cls
             for cls, service, extra in (
-                (probe_class(), "transactions", {}),
+                (downstream_cls, "transactions", {}),
                 (
                     AggregationService,
                     "aggregation",
@@ -166,8 +183,9 @@ def main() -> int:
             total = call("list_items", user_token)[0]["health"]["transactions_total"]
             with engine.connect() as conn:
                 while True:
+                    table = TABLE if args.probe else "transactions"
                     stored = conn.execute(
-                        text(f"SELECT count(*) FROM {TABLE} WHERE item_id = :i"),
+                        text(f"SELECT count(*) FROM {table} WHERE item_id = :i"),  # noqa: S608
                         {"i": item["item_id"]},
                     ).scalar()
                     if stored >= total or time.perf_counter() - started > 600:
@@ -208,7 +226,7 @@ def main() -> int:
     figures = {
         "transactions": total,
         "stored_downstream": stored,
-        "downstream_counted_by": "probe consumer (transactions service not wired yet)",
+        "downstream_counted_by": "probe consumer" if args.probe else "transactions service ledger",
         "sync_rpc_seconds": round(sync_done, 3),
         "end_to_end_seconds": round(end_to_end, 3),
         "end_to_end_tx_per_s": round(stored / end_to_end, 1),
