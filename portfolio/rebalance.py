@@ -68,7 +68,7 @@ class Trade:
     account_id: str
     ticker: str
     side: str  # "buy" | "sell"
-    quantity: Decimal
+    quantity: Decimal | None  # None: a dollar-amount buy (no quote yet), shares set at execution
     amount: Decimal
     asset_class: str
     lot_id: str | None = None
@@ -177,7 +177,16 @@ def plan_rebalance(
                 continue
             price = prices.get(ticker)
             if price is None or price <= 0:
-                raise InvalidInput("prices", f"need a positive price for {ticker} to buy {c}")
+                # no quote for a fund the user does not hold yet: a dollar-amount order, whose
+                # share count is fixed at execution (never a made-up price)
+                cost = amt.quantize(CENT, ROUND_DOWN)
+                if cost <= 0:
+                    continue
+                trades.append(Trade(account, ticker, "buy", None, cost, c))
+                values[c] += cost
+                shortfall[c] = max(shortfall[c] - cost, ZERO)
+                spent += cost
+                continue
             qty = _quantity(amt, price, fractional)
             if qty <= 0:
                 continue

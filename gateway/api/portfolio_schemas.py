@@ -233,7 +233,10 @@ class TradeOut(Out):
     account_id = fields.String()
     ticker = fields.String()
     side = fields.String()
-    quantity = Decimal()
+    quantity = Decimal(
+        allow_none=True,
+        metadata={"description": "null for a dollar-amount buy of a fund with no quote yet"},
+    )
     amount = Decimal()
     asset_class = fields.String(allow_none=True)
     lot_id = fields.String(allow_none=True)

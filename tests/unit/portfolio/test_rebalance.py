@@ -165,3 +165,19 @@ def test_whole_share_mode_never_oversells():
     assert sells and all(t.quantity == t.quantity.to_integral_value() for t in p.trades)
     assert sum(t.amount for t in sells) <= D(1000)
     assert p.drift_after.total <= D("0.01")
+
+
+def test_a_class_with_no_quote_gets_a_dollar_amount_buy_not_an_error():
+    """A user who holds only stocks: the bond fund has no synced quote yet."""
+    lots = [lot("s", "VTI", "100", "9000")]  # 10,000 of stocks, no bonds at all
+    no_bond_quote = {"VTI": D(100)}
+    p = plan_rebalance(
+        lots, no_bond_quote, ACCTS, TARGET, today=TODAY, rates=RATES, cash={"tax": D(1000)}
+    )
+    bond_buys = [t for t in p.trades if t.side == "buy" and t.asset_class == "us_bonds"]
+    assert bond_buys and all(t.quantity is None for t in bond_buys)  # shares set at execution
+    assert all(t.amount > 0 and t.amount == t.amount.quantize(D("0.01")) for t in bond_buys)
+    assert bond_buys[0].amount == D("1000.00")  # all new cash goes to the underweight class
+    assert p.drift_after.total < p.drift_before.total
+    priced = [t for t in p.trades if t.quantity is not None]
+    assert all(t.ticker == "VTI" for t in priced)
