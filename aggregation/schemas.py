@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import ValidationError as MmValidationError
-from marshmallow import fields, validate, validates_schema
+from marshmallow import fields, validate
 
+from common.contracts.aggregation import MappingIn
 from common.schemas import Money, StrictSchema, UTCDateTime
 
 ITEM_ID = validate.Length(min=1, max=64)
@@ -41,27 +41,6 @@ class ItemRef(StrictSchema):
 class WebhookIn(StrictSchema):
     headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     body = fields.String(required=True, validate=validate.Length(max=1_048_576))
-
-
-class MappingIn(StrictSchema):
-    date = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    description = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    amount = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    debit = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    credit = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    currency = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    date_format = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(min=2, max=40)
-    )
-    amount_sign = fields.String(
-        load_default="negative_is_out",
-        validate=validate.OneOf(["negative_is_out", "positive_is_out"]),
-    )
-
-    @validates_schema
-    def _one_amount_style(self, data, **kwargs):
-        if bool(data.get("amount")) == bool(data.get("debit") or data.get("credit")):
-            raise MmValidationError("map either amount, or debit and/or credit", "amount")
 
 
 class ImportIn(StrictSchema):

@@ -21,7 +21,8 @@ Conventions:
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError as MmValidationError
+from marshmallow import fields, validate, validates_schema
 
 from common.schemas import Money, StrictSchema, UTCDateTime
 
@@ -168,3 +169,27 @@ def dump_event(event_type: str, data: dict) -> dict:
 def load_event(event_type: str, data: dict) -> dict:
     """Consumers: the payload as Python values (Decimal, date); raises ValidationError."""
     return SCHEMAS[event_type]().load(data)
+
+
+# --- RPC request shapes shared by the aggregation service and the gateway -------------------
+class MappingIn(StrictSchema):
+    """Column names of a CSV the importer does not recognise by its header (import_file)."""
+
+    date = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    amount = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    debit = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    credit = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    currency = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    date_format = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=2, max=40)
+    )
+    amount_sign = fields.String(
+        load_default="negative_is_out",
+        validate=validate.OneOf(["negative_is_out", "positive_is_out"]),
+    )
+
+    @validates_schema
+    def _one_amount_style(self, data, **kwargs):
+        if bool(data.get("amount")) == bool(data.get("debit") or data.get("credit")):
+            raise MmValidationError("map either amount, or debit and/or credit", "amount")

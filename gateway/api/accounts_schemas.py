@@ -21,6 +21,7 @@ from collections.abc import Mapping
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from common.contracts.aggregation import MappingIn
 from common.schemas import Money, StrictSchema
 
 ID = validate.Length(min=1, max=64)
@@ -175,24 +176,6 @@ class SyncOut(Out):
 
 
 # --- file import -----------------------------------------------------------------------------
-class MappingIn(StrictSchema):
-    """Column names of a CSV the importer does not recognise by its header."""
-
-    date = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    description = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    amount = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    debit = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    credit = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    currency = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    date_format = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(min=2, max=40)
-    )
-    amount_sign = fields.String(
-        load_default="negative_is_out",
-        validate=validate.OneOf(["negative_is_out", "positive_is_out"]),
-    )
-
-
 FORMAT = validate.OneOf(["csv", "ofx", "qfx"])
 
 
