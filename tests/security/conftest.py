@@ -16,10 +16,7 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-import requests
 
-RABBIT_API = "http://127.0.0.1:15672/api"
-AUTH = ("guest", "guest")
 PASSWORD = "marble otter sings quietly at noon"
 CLI = "nestegg-cli"
 REDIRECT = "http://127.0.0.1:8765/callback"
@@ -32,17 +29,10 @@ from _support.log_guard import TEST_PASSWORDS, SecretLogGuard, remember_seed  # 
 # --- infrastructure --------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def sec_vhost():
-    requests.get(f"{RABBIT_API}/overview", auth=AUTH, timeout=5).raise_for_status()
-    name = f"nestegg-sec-{uuid.uuid4().hex[:8]}"
-    requests.put(f"{RABBIT_API}/vhosts/{name}", auth=AUTH, timeout=10).raise_for_status()
-    requests.put(
-        f"{RABBIT_API}/permissions/{name}/guest",
-        auth=AUTH,
-        timeout=10,
-        json={"configure": ".*", "write": ".*", "read": ".*"},
-    ).raise_for_status()
-    yield name
-    requests.delete(f"{RABBIT_API}/vhosts/{name}", auth=AUTH, timeout=10)
+    from _support.broker import throwaway_vhost
+
+    with throwaway_vhost("nestegg-sec") as name:
+        yield name
 
 
 @pytest.fixture(scope="session")

@@ -6,13 +6,9 @@ data the caller sent, so the request id can be checked end to end.
 
 import contextlib
 import threading
-import uuid
 
 import pytest
 import requests
-
-RABBIT_API = "http://127.0.0.1:15672/api"
-AUTH = ("guest", "guest")
 
 
 def _service_class(service_name):
@@ -67,20 +63,13 @@ def _service_class(service_name):
 
 @pytest.fixture(scope="module")
 def vhost():
+    from _support.broker import throwaway_vhost
+
     try:
-        requests.get(f"{RABBIT_API}/overview", auth=AUTH, timeout=5).raise_for_status()
+        with throwaway_vhost("nestegg-gw-test") as name:
+            yield name
     except requests.RequestException as exc:  # pragma: no cover - infra missing
         pytest.fail(f"RabbitMQ management API not reachable: {exc}")
-    name = f"nestegg-gw-test-{uuid.uuid4().hex[:8]}"
-    requests.put(f"{RABBIT_API}/vhosts/{name}", auth=AUTH, timeout=10).raise_for_status()
-    requests.put(
-        f"{RABBIT_API}/permissions/{name}/guest",
-        auth=AUTH,
-        timeout=10,
-        json={"configure": ".*", "write": ".*", "read": ".*"},
-    ).raise_for_status()
-    yield name
-    requests.delete(f"{RABBIT_API}/vhosts/{name}", auth=AUTH, timeout=10)
 
 
 @pytest.fixture(scope="module")
