@@ -51,6 +51,11 @@ def build_train_parser(parser: argparse.ArgumentParser | None = None) -> argpars
         "--corpus", type=Path, default=None, help="corpus .csv.gz (default: the shipped corpus)"
     )
     parser.add_argument("--corrections", type=Path, help="JSON list of corrected transactions")
+    parser.add_argument(
+        "--from-deployment",
+        action="store_true",
+        help="also fold in every user's hand-set categories from the transactions database",
+    )
     parser.add_argument("--store-dir", type=Path, help="local artefact directory (default: env)")
     parser.add_argument("--no-save", action="store_true", help="do not save the model")
     parser.add_argument("--report-json", type=Path, help="write the report as JSON here")

@@ -259,12 +259,29 @@ def format_training_report(report: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def _deployment_corrections() -> list:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from transactions.correction_export import rows_from_deployment
+
+    try:
+        rows = rows_from_deployment()
+    except SQLAlchemyError as exc:
+        raise CategorizerError(
+            f"cannot read corrections from the transactions database: {type(exc).__name__}"
+        ) from None
+    print(f"folding in {len(rows)} corrected transactions from the deployment")
+    return rows
+
+
 def run_train(args: argparse.Namespace) -> int:
     extra: list = []
     if args.corrections:
         extra = json.loads(args.corrections.read_text())
         if not isinstance(extra, list):
             raise CategorizerError(f"{args.corrections}: expected a JSON list of transactions")
+    if args.from_deployment:
+        extra = extra + _deployment_corrections()
     model, report = train(
         load_corpus(args.corpus) if args.corpus else load_corpus(),
         extra_rows=extra,
