@@ -4,7 +4,8 @@ Amounts are NUMERIC(18,4), negative = money out (see transactions/ledger.py). Fu
 details (description, merchant name, website, location, counterparties, payment metadata, check
 number) are one AES-256-GCM field token in ``details`` (JSON inside); ``notes`` is another.
 Both are bound to their row id (AAD ``ne1|transactions|<column>|<id>``) and registered for key
-rotation. Merchant and country are kept only as per-user keyed tags, text search goes through
+rotation, as is the free text of a user's rule (``categorization_rules.text_conditions``).
+Merchant and country are kept only as per-user keyed tags, text search goes through
 ``search_tokens`` (per-user HMAC tokens, see transactions/search_index.py).
 """
 
@@ -15,10 +16,12 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     Numeric,
     SmallInteger,
     String,
@@ -69,6 +72,9 @@ class Transaction(Timestamps, Base):
     category_detailed: Mapped[str | None] = mapped_column(String(96))
     category_source: Mapped[str] = mapped_column(String(12), nullable=False, default="none")
     category_confidence: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    category_rule_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("categorization_rules.id", ondelete="SET NULL")
+    )
     provider_category: Mapped[str | None] = mapped_column(String(96))
     merchant_tag: Mapped[str | None] = mapped_column(String(32))
     country_tag: Mapped[str | None] = mapped_column(String(32))
@@ -110,6 +116,36 @@ class CategoryCorrection(Timestamps, Base):
     category_detailed: Mapped[str] = mapped_column(String(96), nullable=False)
 
 
+class CategorizationRule(Timestamps, Base):
+    """One of the user's rules, tried in ``position`` order (first match wins). The free-text
+    conditions (description and merchant text) are one encrypted JSON field token in
+    ``text_conditions``; amounts (absolute, inclusive), accounts and direction stay queryable
+    so preview/apply can narrow the candidate transactions in SQL."""
+
+    __tablename__ = "categorization_rules"
+    __table_args__ = (
+        UniqueConstraint("user_id", "idempotency_key"),
+        Index("ix_categorization_rules_user_position", "user_id", "position"),
+        CheckConstraint("direction IS NULL OR direction IN ('in', 'out')", name="direction"),
+        CheckConstraint(
+            "(amount_min IS NULL OR amount_min >= 0) AND (amount_max IS NULL OR amount_max >= 0)"
+            " AND (amount_min IS NULL OR amount_max IS NULL OR amount_min <= amount_max)",
+            name="amounts",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    category_detailed: Mapped[str] = mapped_column(String(96), nullable=False)
+    text_conditions: Mapped[str | None] = mapped_column(Text)  # encrypted JSON
+    amount_min: Mapped[Decimal | None] = mapped_column(MONEY)
+    amount_max: Mapped[Decimal | None] = mapped_column(MONEY)
+    account_ids: Mapped[list] = mapped_column(JsonType, nullable=False, default=list)
+    direction: Mapped[str | None] = mapped_column(String(3))  # in | out
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+
+
 class Budget(Timestamps, Base):
     __tablename__ = "budgets"
     __table_args__ = (UniqueConstraint("user_id", "category", "currency"),)
@@ -141,3 +177,4 @@ class BudgetAlert(Base):
 
 register_model_columns(Transaction, ["details", "notes"], database_url_env=DATABASE_URL_ENV)
 register_model_columns(CategoryCorrection, ["merchant_key"], database_url_env=DATABASE_URL_ENV)
+register_model_columns(CategorizationRule, ["text_conditions"], database_url_env=DATABASE_URL_ENV)
