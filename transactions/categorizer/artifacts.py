@@ -6,8 +6,11 @@ SHA-256, checked on load, and the scikit-learn version; a model pickled by anoth
 scikit-learn version is refused (retrain instead of loading something subtly different).
 
 Configuration (twelve-factor):
-- ``NESTEGG_ARTIFACT_S3_BUCKET`` (+ optional ``NESTEGG_ARTIFACT_S3_PREFIX``): use S3 via boto3,
-  imported only then; if boto3 is not installed, ``ArtifactStoreUnavailable`` says so.
+- ``NESTEGG_ARTIFACT_S3_BUCKET`` (+ optional ``NESTEGG_ARTIFACT_S3_PREFIX``, and
+  ``NESTEGG_ARTIFACT_S3_ENDPOINT_URL`` for an S3-compatible store such as MinIO or Ceph): use S3
+  via boto3 (credentials from boto3's usual chain: environment, profile, instance role),
+  imported only then; if boto3 is not installed, ``ArtifactStoreUnavailable`` says so, as it
+  does when the bucket is missing or the endpoint cannot be reached.
 - else ``NESTEGG_ARTIFACT_DIR``, else ``$NESTEGG_STATE_DIR/models`` (default ``.nestegg/models``).
 
 Artefacts are pickles: load them only from a store you control (the hash guards against
@@ -94,7 +97,14 @@ class LocalArtifactStore:
 
 
 class S3ArtifactStore:
-    def __init__(self, bucket: str, prefix: str = "nestegg/models", client: Any = None):
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "nestegg/models",
+        client: Any = None,
+        *,
+        endpoint_url: str | None = None,
+    ):
         if not bucket:
             raise ValueError("an S3 bucket name is required")
         if client is None:
@@ -105,7 +115,7 @@ class S3ArtifactStore:
                     "NESTEGG_ARTIFACT_S3_BUCKET is set but boto3 is not installed; "
                     "install boto3 or unset the variable to use the local store"
                 ) from None
-            client = boto3.client("s3")
+            client = boto3.client("s3", endpoint_url=endpoint_url or None)
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.client = client
@@ -116,27 +126,30 @@ class S3ArtifactStore:
     def put(self, name: str, version: str, payload: bytes, metadata: Mapping[str, Any]) -> None:
         _check_name("name", name)
         _check_name("version", version)
-        self.client.put_object(
-            Bucket=self.bucket, Key=self._key(name, version, "model.joblib"), Body=payload
-        )
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=self._key(name, version, "metadata.json"),
-            Body=json.dumps(metadata).encode(),
-        )
-        self.client.put_object(
-            Bucket=self.bucket, Key=self._key(name, "LATEST"), Body=version.encode()
-        )
+        # payload and metadata first, LATEST last: a reader never sees a half-written version
+        self._write(self._key(name, version, "model.joblib"), payload)
+        self._write(self._key(name, version, "metadata.json"), json.dumps(metadata).encode())
+        self._write(self._key(name, "LATEST"), version.encode())
+
+    def _unavailable(self, exc: Exception) -> ArtifactStoreUnavailable:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
+        return ArtifactStoreUnavailable(f"s3://{self.bucket}/{self.prefix}: {code}")
+
+    def _write(self, key: str, body: bytes) -> None:
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=body)
+        except Exception as exc:  # botocore's ClientError / EndpointConnectionError
+            raise self._unavailable(exc) from None
 
     def _read(self, key: str) -> bytes | None:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
+            return response["Body"].read()
         except Exception as exc:  # botocore's NoSuchKey is generated per client
             code = getattr(exc, "response", {}).get("Error", {}).get("Code")
             if code in ("NoSuchKey", "404") or type(exc).__name__ == "NoSuchKey":
                 return None
-            raise
-        return response["Body"].read()
+            raise self._unavailable(exc) from None
 
     def latest(self, name: str) -> str | None:
         raw = self._read(self._key(_check_name("name", name), "LATEST"))
@@ -166,7 +179,11 @@ def store_from_env(environ: Mapping[str, str] | None = None) -> ArtifactStore:
     environ = os.environ if environ is None else environ
     bucket = environ.get("NESTEGG_ARTIFACT_S3_BUCKET")
     if bucket:
-        return S3ArtifactStore(bucket, environ.get("NESTEGG_ARTIFACT_S3_PREFIX", "nestegg/models"))
+        return S3ArtifactStore(
+            bucket,
+            environ.get("NESTEGG_ARTIFACT_S3_PREFIX", "nestegg/models"),
+            endpoint_url=environ.get("NESTEGG_ARTIFACT_S3_ENDPOINT_URL"),
+        )
     return LocalArtifactStore(default_local_root(environ))
 
 

@@ -61,38 +61,6 @@ def test_unsafe_versions_are_refused(tmp_path, bad):
         LocalArtifactStore(tmp_path).get(MODEL_NAME, bad)
 
 
-class NoSuchKey(Exception):
-    pass
-
-
-class FakeS3:
-    def __init__(self):
-        self.objects = {}
-
-    def put_object(self, Bucket, Key, Body):  # noqa: N803 - boto3's names
-        self.objects[(Bucket, Key)] = bytes(Body)
-
-    def get_object(self, Bucket, Key):  # noqa: N803
-        if (Bucket, Key) not in self.objects:
-            raise NoSuchKey(Key)
-        body = self.objects[(Bucket, Key)]
-
-        class Body:
-            def read(self):
-                return body
-
-        return {"Body": Body()}
-
-
-def test_s3_round_trip_with_injected_client(tiny_model):
-    fake = FakeS3()
-    store = S3ArtifactStore("models-bucket", prefix="nestegg/models", client=fake)
-    assert store.latest(MODEL_NAME) is None
-    save_model(store, tiny_model)
-    assert ("models-bucket", f"nestegg/models/{MODEL_NAME}/LATEST") in fake.objects
-    assert load_model(store).predict(ROW)[0] == tiny_model.predict(ROW)[0]
-
-
 def test_s3_without_boto3_says_so(monkeypatch):
     monkeypatch.setitem(sys.modules, "boto3", None)  # import boto3 -> ImportError
     with pytest.raises(ArtifactStoreUnavailable, match="boto3 is not installed"):
