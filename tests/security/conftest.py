@@ -1,6 +1,8 @@
 """Security tests of the identity layer: the real users service as a ``nameko run`` process
-(its own vhost, so no other test's container answers its RPCs), the Flask app over the real
-RPC pool and real Redis, driven through the Flask test client.
+on a deployment of the suite's own (databases and vhost, so no other test's process answers its
+RPCs or relays its events), the Flask app over the real RPC pool and real Redis, driven through
+the Flask test client. The BOLA matrix also starts aggregation (with the bundled Plaid
+sandbox), transactions and portfolio (``domain_services``).
 
 Helpers: :class:`Gateway` (an app plus sign-in helpers), ``pkce()``, ``totp_at``; a session-wide
 log guard (see ``secret_log_guard``) fails the run if any log record carries a secret.
@@ -28,16 +30,14 @@ from _support.log_guard import TEST_PASSWORDS, SecretLogGuard, remember_seed  # 
 
 # --- infrastructure --------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def sec_vhost():
-    from _support.broker import throwaway_vhost
+def provisioned(settings):
+    """This suite's own deployment (``<prefix>sec_*`` databases, ``<vhost>-sec`` vhost with the
+    real broker definitions): its processes answer no other suite's RPCs and relay no other
+    suite's outbox. Every fixture and test of tests/security sees these settings."""
+    from _support.service_stack import own_deployment
 
-    with throwaway_vhost("nestegg-sec") as name:
-        yield name
-
-
-@pytest.fixture(scope="session")
-def amqp_uri(sec_vhost):
-    return f"pyamqp://guest:guest@127.0.0.1:5672/{sec_vhost}"
+    with own_deployment(settings, "sec") as deployment:
+        yield deployment
 
 
 @pytest.fixture(scope="session")
@@ -51,40 +51,37 @@ def signing_issuer(provisioned):
 
 
 @pytest.fixture(scope="session")
-def users_process(provisioned, amqp_uri, signing_issuer):
-    """The real users service, ``nameko run``, bcrypt cost 4 (speed), on the test database."""
-    from common.rpc_pool import RpcPool
-    from common.stack import Stack, service_command
+def service_stack(provisioned, signing_issuer):
+    """The suite's services as ``nameko run`` processes (bcrypt cost 4 for speed), started on
+    demand: ``users_process`` starts the users service; ``domain_services`` adds the Plaid
+    sandbox, aggregation, transactions and portfolio (only the BOLA matrix needs them)."""
+    from _support.service_stack import ServiceStack
 
-    stack = Stack(provisioned, env={"NESTEGG_BCRYPT_COST": "4"})
-    stack.start_process(
-        "security-users",
-        service_command("users"),
-        {"NESTEGG_SERVICE": "users", "NESTEGG_AMQP_URI": amqp_uri},
-    )
-    pool = RpcPool(amqp_uri, size=1, timeout=3.0)
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            try:
-                if pool.call("users", "health").get("status") == "ok":
-                    break
-            except Exception:  # noqa: BLE001 - still starting
-                pass
-            if time.monotonic() > deadline or stack.exited():
-                pytest.fail(f"users service did not start; see {stack.log_path('security-users')}")
-            time.sleep(0.5)
-        yield stack
-    finally:
-        pool.close()
-        stack.stop_all()
+    stack = ServiceStack(provisioned, env={"NESTEGG_BCRYPT_COST": "4"}, name="security")
+    yield stack
+    stack.stop_all()
 
 
 @pytest.fixture(scope="session")
-def rpc_pool(users_process, amqp_uri):
+def users_process(service_stack):
+    """The real users service."""
+    service_stack.start("users")
+    return service_stack
+
+
+@pytest.fixture(scope="session")
+def domain_services(users_process):
+    """Users plus the Plaid sandbox, aggregation, transactions and portfolio (real processes)."""
+    users_process.start_plaid_sandbox(seed=f"sec-{uuid.uuid4().hex[:6]}")
+    users_process.start("aggregation", "transactions", "portfolio")
+    return users_process
+
+
+@pytest.fixture(scope="session")
+def rpc_pool(users_process, provisioned):
     from common.rpc_pool import RpcPool
 
-    pool = RpcPool(amqp_uri, size=8, timeout=15.0)
+    pool = RpcPool(provisioned.amqp_uri("gateway"), size=8, timeout=30.0)
     yield pool
     pool.close()
 
