@@ -324,6 +324,21 @@ def performance(weights, mu, cov, *, risk_free_rate: float = 0.0) -> Performance
     return Performance(ret, vol, (ret - risk_free_rate) / vol if vol > 0 else float("nan"))
 
 
+def clean_weights(weights, *, cutoff: float = 1e-4, rounding: int | None = 5) -> np.ndarray:
+    """Weights below ``cutoff`` in absolute value set to zero, the rest rounded to ``rounding``
+    decimals (PyPortfolioOpt's ``clean_weights`` convention, for display and discrete
+    allocation). The result need not sum to exactly one."""
+    w = as_vector(weights, "weights").copy()
+    if cutoff < 0:
+        raise InvalidInput("cutoff", "must not be negative")
+    w[np.abs(w) < cutoff] = 0.0
+    if rounding is not None:
+        if not isinstance(rounding, int) or rounding < 1:
+            raise InvalidInput("rounding", "must be a positive integer")
+        w = np.round(w, rounding)
+    return w
+
+
 @dataclass(frozen=True)
 class FrontierPoint:
     expected_return: float

@@ -1,15 +1,23 @@
 """MPT optimiser: agreement with PyPortfolioOpt (cvxpy), KKT optimality, and bad input."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.covariance import ledoit_wolf
 
-from portfolio import estimators, mpt, qp
+from portfolio import mpt, qp
 from portfolio.errors import InfeasibleConstraints, InvalidCovariance, InvalidInput
 
 pypfopt = pytest.importorskip("pypfopt")
 from pypfopt import EfficientFrontier, objective_functions  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location(
+    "portfolio_readme_example", Path(__file__).with_name("readme_example.py")
+)
+readme_example = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(readme_example)
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeWarning")
 WEIGHT_TOL = 1e-4
@@ -186,71 +194,32 @@ def test_efficient_frontier_is_monotone():
 # --------------------------------------------------------------------------- README example
 
 
-def readme_like_prices(seed=42):
-    """Same shape as PyPortfolioOpt's tests/resources/stock_prices.csv (not shipped in its
-    wheel or sdist): 20 tickers, daily 1990-2018, several listed later (leading NaNs)."""
-    rng = np.random.default_rng(seed)
-    dates = pd.bdate_range("1990-01-02", "2018-12-31")
-    tickers = ["GOOG", "AAPL", "FB", "BABA", "AMZN", "GE", "AMD", "WMT", "BAC", "GM",
-               "T", "UAA", "SHLD", "XOM", "RRC", "BBY", "MA", "PFE", "JPM", "SBUX"]  # fmt: skip
-    T, n = len(dates), len(tickers)
-    market = rng.normal(0.0004, 0.011, T)
-    beta = rng.uniform(0.6, 1.6, n)
-    alpha = rng.normal(0.0002, 0.0003, n)
-    R = alpha + market[:, None] * beta + rng.normal(0, 0.015, (T, n))
-    prices = 20 * np.exp(np.cumsum(R, axis=0))
-    df = pd.DataFrame(prices, index=dates, columns=tickers)
-    for t, start in {"GOOG": "2004-08-19", "FB": "2012-05-18", "BABA": "2014-09-19",
-                     "GM": "2010-11-18", "UAA": "2005-11-18", "MA": "2006-05-25"}.items():  # fmt: skip
-        df.loc[: pd.Timestamp(start) - pd.Timedelta(days=1), t] = np.nan
-    return df
+def test_readme_example_procedure_matches_pypfopt_side_by_side():
+    """mean_historical_return, sample_cov, max_sharpe, clean_weights, portfolio_performance and
+    DiscreteAllocation(greedy, $10,000) on the same 20-ticker table (readme_example.py)."""
+    df = readme_example.readme_like_prices()
+    assert df.shape[1] == 20 and df.isna().any().sum() == 6
+    ref, ours = readme_example.pypfopt_readme(df), readme_example.nestegg_readme(df)
+    assert np.allclose(ours["mu"], ref["mu"], rtol=0, atol=1e-12)
+    assert np.allclose(ours["cov"], ref["cov"], rtol=0, atol=1e-12)
+    # cleaned weights: same cut-off and 5-decimal rounding; a raw difference of ~1e-6 may
+    # round one step apart, hence 1e-5
+    assert np.max(np.abs(ours["weights"] - ref["weights"])) <= 1e-5 + 1e-12
+    assert set(np.flatnonzero(ours["weights"])) == set(np.flatnonzero(ref["weights"]))
+    assert 2 <= np.count_nonzero(ours["weights"]) < 20  # a real max-Sharpe corner, not 1/N
+    for a, b in zip(ours["performance"], ref["performance"], strict=True):
+        assert abs(a - b) < OBJ_TOL
+    assert ours["shares"] == ref["shares"] and sum(ours["shares"].values()) > 0
+    assert abs(ours["leftover"] - ref["leftover"]) < 0.01
+    assert 0 <= ours["leftover"] < 10_000
 
 
-def test_readme_example_pipeline_reproduced():
-    from pypfopt import expected_returns, risk_models
-    from pypfopt.discrete_allocation import DiscreteAllocation, get_latest_prices
-
-    df = readme_like_prices()
-    mu_ref = expected_returns.mean_historical_return(df)
-    S_ref = risk_models.sample_cov(df)
-    ef = EfficientFrontier(mu_ref, S_ref)
-    ef.max_sharpe()
-    ref_w = (
-        np.array([ef.weights[t] for t in df.columns])
-        if isinstance(ef.weights, dict)
-        else np.asarray(ef.weights)
-    )
-    ref_perf = ef.portfolio_performance()
-
-    mu = estimators.mean_historical_return(df)
-    S = estimators.sample_cov(df)
-    assert np.allclose(mu, mu_ref.to_numpy(), rtol=0, atol=1e-12)
-    assert np.allclose(S, S_ref.to_numpy(), rtol=0, atol=1e-12)
-    w = mpt.max_sharpe(mu, S)
-    perf = mpt.performance(w, mu, S)
-    assert np.max(np.abs(w - ref_w)) < WEIGHT_TOL
-    assert abs(perf.expected_return - ref_perf[0]) < OBJ_TOL
-    assert abs(perf.volatility - ref_perf[1]) < OBJ_TOL
-    assert abs(perf.sharpe - ref_perf[2]) < OBJ_TOL
-
-    from decimal import Decimal
-
-    from portfolio.discrete import allocate
-
-    latest = get_latest_prices(df)
-    da = DiscreteAllocation(
-        dict(zip(df.columns, ref_w, strict=True)), latest, total_portfolio_value=10000
-    )
-    ref_alloc, ref_left = da.greedy_portfolio()
-    ours = allocate(
-        {t: float(x) for t, x in zip(df.columns, w, strict=True) if x > 1e-4},
-        {t: Decimal(repr(float(p))) for t, p in latest.items()},
-        Decimal(10000),
-    )
-    assert {t: int(q) for t, q in ours.shares.items()} == {
-        t: int(q) for t, q in ref_alloc.items() if q
-    }
-    assert abs(float(ours.leftover) - ref_left) < 0.01
+def test_clean_weights_like_pypfopt():
+    w = np.array([0.5, 0.00009, -0.00005, 0.123456789, 0.376543211 - 0.00004])
+    assert mpt.clean_weights(w).tolist() == [0.5, 0.0, 0.0, 0.12346, 0.37650]
+    assert mpt.clean_weights(w, rounding=None)[3] == w[3]
+    with pytest.raises(InvalidInput, match="rounding"):
+        mpt.clean_weights(w, rounding=0)
 
 
 # --------------------------------------------------------------------------- bad input
