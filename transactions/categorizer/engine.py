@@ -133,7 +133,7 @@ class CategorizationEngine:
         merchant = (
             merchant_name.strip().lower()
             if isinstance(merchant_name, str) and merchant_name.strip()
-            else key
+            else clean
         )
         account_id = txn.get("account_id")
         view = RuleView(

@@ -1,9 +1,12 @@
 """User rules: conditions on description or merchant text, amount range, account and direction.
 
 A rule matches a transaction when *every* condition it sets holds; the first matching rule in
-the user's list wins. Amount bounds apply to the absolute amount (the size of the payment),
-inclusive; ``direction`` is ``"in"`` (amount > 0) or ``"out"`` (amount < 0), following bank
-statements where a negative amount is money out.
+the user's list wins. Text conditions are case- and space-insensitive substrings:
+``description_contains`` of the raw or cleaned description, ``merchant_contains`` of the
+merchant name when the bank gave one, else of the cleaned description (as the ledger's merchant
+text), and always of the merchant key. Amount bounds apply to the absolute amount (the size of
+the payment), inclusive; ``direction`` is ``"in"`` (amount > 0) or ``"out"`` (amount < 0),
+following bank statements where a negative amount is money out.
 
 ``preview_rule`` lists what a rule would change in past transactions without changing them;
 ``apply_rule`` returns new transaction dicts with the rule's category applied.
@@ -134,7 +137,7 @@ class RuleView:
 
     description: str  # raw, lower-cased
     clean: str
-    merchant: str  # merchant_name if given (lower-cased), else the merchant key
+    merchant: str  # merchant_name if given (lower-cased), else the cleaned description
     merchant_key: str
     amount: Decimal
     account_id: str | None
@@ -146,7 +149,7 @@ def rule_view(txn: Mapping[str, Any]) -> RuleView:
     merchant = (
         merchant_name.strip().lower()
         if isinstance(merchant_name, str) and merchant_name.strip()
-        else normalized.merchant_key
+        else normalized.clean
     )
     return RuleView(
         description=" ".join(str(txn["description"]).lower().split()),
