@@ -105,6 +105,39 @@ class RecurringIn(StrictSchema):
     as_of = fields.Date()
 
 
+class RuleIn(StrictSchema):
+    """A categorisation rule: the detailed category it sets and at least one condition (the
+    business checks are in transactions/user_rules.py, for creation and PATCH alike)."""
+
+    category = fields.String(required=True, validate=validate.Length(min=1, max=96))
+    description_contains = fields.String(allow_none=True, validate=validate.Length(max=200))
+    merchant_contains = fields.String(allow_none=True, validate=validate.Length(max=200))
+    amount_min = Money(places=4, allow_none=True)
+    amount_max = Money(places=4, allow_none=True)
+    account_ids = fields.List(
+        fields.String(validate=SHORT_ID), allow_none=True, validate=validate.Length(max=20)
+    )
+    direction = fields.String(allow_none=True, validate=validate.OneOf(("in", "out")))
+
+
+class RuleOrderIn(StrictSchema):
+    rule_ids = fields.List(
+        fields.String(validate=validate.Length(min=1, max=36)),
+        required=True,
+        validate=validate.Length(max=250),
+    )
+
+
+class RulePreviewIn(StrictSchema):
+    limit = fields.Integer(load_default=50, strict=True, validate=validate.Range(1, 500))
+    offset = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, 1_000_000))
+    include_manual = fields.Boolean(load_default=False)
+
+
+class RuleApplyIn(StrictSchema):
+    include_manual = fields.Boolean(load_default=False)
+
+
 # -- events ------------------------------------------------------------------------------------
 
 

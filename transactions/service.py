@@ -22,7 +22,15 @@ from common.nameko_events import handles
 from common.rpc import boundary
 from common.schemas import to_plain, validate_or_raise
 from common.service_base import NesteggService
-from transactions import anomalies, budgets, categorization, export, recurring, transfers
+from transactions import (
+    anomalies,
+    budgets,
+    categorization,
+    export,
+    recurring,
+    rule_store,
+    transfers,
+)
 from transactions import cashflow as cashflow_mod
 from transactions import schemas as s
 from transactions.ledger import plan_sync
@@ -42,7 +50,6 @@ from transactions.store import (
     analysis_rows,
     anomaly_row,
     apply_record,
-    categorize_rows,
     merchant_key_of,
     read_details,
     read_notes,
@@ -74,6 +81,11 @@ def today() -> dt.date:
 
 def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed.from_messages({field: [message]})
+
+
+def _check_idempotency_key(key) -> None:
+    if key is not None and (not isinstance(key, str) or not 8 <= len(key) <= 64):
+        raise _invalid("idempotency_key", "must be a string of 8 to 64 characters")
 
 
 def _owned(session, user_id: str, transaction_id: object, *, lock: bool = False) -> Transaction:
@@ -217,7 +229,7 @@ class TransactionsService(NesteggService):
                     Transaction.user_id == user_id, Transaction.id.in_(plan.deletes)
                 )
             )
-        categorize_rows(keys, session, _categorizer, user_id, inserted)
+        rule_store.categorize_with_rules(keys, session, _categorizer, user_id, inserted)
         session.flush()
         if inserted:
             ids = [r.id for r in inserted]
@@ -424,6 +436,7 @@ class TransactionsService(NesteggService):
         return to_plain(result)
 
     def _set_category(self, session, keys, row: Transaction, name) -> None:
+        row.category_rule_id = None
         if name is None:
             row.category_primary = row.category_detailed = None
             row.category_source, row.category_confidence = USER_CATEGORY_SOURCE, None
@@ -497,10 +510,7 @@ class TransactionsService(NesteggService):
         """Add a transaction by hand; the same ``idempotency_key`` returns the first result."""
         keys = field_keys()
         user_id = principal.user_id
-        if idempotency_key is not None and (
-            not isinstance(idempotency_key, str) or not 8 <= len(idempotency_key) <= 64
-        ):
-            raise _invalid("idempotency_key", "must be a string of 8 to 64 characters")
+        _check_idempotency_key(idempotency_key)
         marker = None if idempotency_key is None else f"manual:{idempotency_key}"
         with self.db.transaction() as session:
             if marker is not None:
@@ -527,7 +537,7 @@ class TransactionsService(NesteggService):
             self._apply_manual(session, keys, row, payload)
             session.add(row)
             if not payload.get("category"):
-                categorize_rows(keys, session, _categorizer, user_id, [row])
+                rule_store.categorize_with_rules(keys, session, _categorizer, user_id, [row])
             session.flush()
             self.outbox.add(
                 session,
@@ -599,6 +609,117 @@ class TransactionsService(NesteggService):
                 raise NotFound("No such manual transaction")
             session.delete(row)
         return {"deleted": transaction_id}
+
+    # -- categorisation rules (layer 1 of the categoriser; transactions/rule_store.py) --------
+
+    @rpc
+    @boundary(request=s.RuleIn(), scopes=WRITE)
+    def create_rule(self, principal, payload, idempotency_key=None):
+        """Add a rule at the end of the list; the same ``idempotency_key`` returns the first."""
+        _check_idempotency_key(idempotency_key)
+        with self.db.transaction() as session:
+            rule = rule_store.create(
+                field_keys(), session, principal.user_id, payload, idempotency_key
+            )
+        return to_plain(rule)
+
+    @rpc
+    @boundary(scopes=READ)
+    def list_rules(self, principal):
+        with self.db.transaction() as session:
+            return to_plain(
+                {"rules": rule_store.list_rules(field_keys(), session, principal.user_id)}
+            )
+
+    @rpc
+    @boundary(scopes=READ)
+    def get_rule(self, principal, rule_id):
+        with self.db.transaction() as session:
+            row = rule_store.owned_rule(session, principal.user_id, rule_id)
+            return to_plain(rule_store.rule_out(field_keys(), row))
+
+    @rpc
+    @boundary(scopes=WRITE)
+    def update_rule(self, principal, rule_id, patch):
+        """PATCH a rule: given fields replace, null clears a condition; checked again whole."""
+        patch = validate_or_raise(s.RuleIn(), patch, partial=True)
+        with self.db.transaction() as session:
+            rule = rule_store.update(field_keys(), session, principal.user_id, rule_id, patch)
+        return to_plain(rule)
+
+    @rpc
+    @boundary(scopes=WRITE)
+    def delete_rule(self, principal, rule_id):
+        with self.db.transaction() as session:
+            rule_store.delete(session, principal.user_id, rule_id)
+        return {"deleted": rule_id}
+
+    @rpc
+    @boundary(request=s.RuleOrderIn(), scopes=WRITE)
+    def reorder_rules(self, principal, payload):
+        """Set the order rules are tried in (``rule_ids``: every rule of the user, once)."""
+        with self.db.transaction() as session:
+            rules = rule_store.reorder(
+                field_keys(), session, principal.user_id, payload["rule_ids"]
+            )
+        return to_plain({"rules": rules})
+
+    @rpc
+    @boundary(scopes=READ)
+    def preview_rule(self, principal, rule_id, options=None):
+        """What applying a stored rule would change in past transactions; changes nothing."""
+        options = validate_or_raise(s.RulePreviewIn(), options or {})
+        keys = field_keys()
+        with self.db.transaction() as session:
+            rule = rule_store.saved_rule(keys, session, principal.user_id, rule_id)
+            plan = rule_store.plan(
+                keys, session, principal.user_id, rule, include_manual=options["include_manual"]
+            )
+        return to_plain(plan.page(options["offset"], options["limit"]))
+
+    @rpc
+    @boundary(request=s.RuleIn(), scopes=READ)
+    def preview_unsaved_rule(self, principal, payload, options=None):
+        """What a rule body (not stored) would change in past transactions."""
+        options = validate_or_raise(s.RulePreviewIn(), options or {})
+        keys = field_keys()
+        with self.db.transaction() as session:
+            rule = rule_store.unsaved_rule(session, principal.user_id, payload)
+            plan = rule_store.plan(
+                keys,
+                session,
+                principal.user_id,
+                rule,
+                include_manual=options["include_manual"],
+                saved=False,
+            )
+        return to_plain(plan.page(options["offset"], options["limit"]))
+
+    @rpc
+    @boundary(scopes=WRITE)
+    def apply_rule(self, principal, rule_id, options=None):
+        """Re-categorise the user's matching past transactions by the rule (idempotent; hand-set
+        categories only with ``include_manual``)."""
+        options = validate_or_raise(s.RuleApplyIn(), options or {})
+        user_id = principal.user_id
+        with self.db.transaction() as session:
+            summary, ids = rule_store.apply(
+                field_keys(), session, user_id, rule_id, include_manual=options["include_manual"]
+            )
+            if ids:
+                self.outbox.add(
+                    session,
+                    "transactions_categorized",
+                    {
+                        "user_id": user_id,
+                        "transaction_ids": ids,
+                        "count": len(ids),
+                        "rule_id": summary["rule_id"],
+                    },
+                    user_id=user_id,
+                )
+                self._check_budgets(session, user_id)
+        return to_plain(summary)
 
     # -- budgets -----------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -127,9 +127,16 @@ def record_correction(
 
 
 def categorize_rows(
-    keys: FieldKeys, session: Session, categorizer, user_id: str, rows: list[Transaction]
+    keys: FieldKeys,
+    session: Session,
+    categorizer,
+    user_id: str,
+    rows: list[Transaction],
+    *,
+    rules: Sequence[Any] = (),
 ) -> None:
-    """Run the layered categoriser on ``rows`` (rows with a user category are left alone)."""
+    """Run the layered categoriser on ``rows`` (rows with a user category are left alone);
+    ``rules`` are the user's own rules in order (layer 1, see transactions/rule_store.py)."""
     rows = [r for r in rows if r.category_source != USER_CATEGORY_SOURCE]
     if not rows:
         return
@@ -149,11 +156,12 @@ def categorize_rows(
             }
         )
     for row, result in zip(
-        rows, categorizer.categorize_many(txns, corrections=memory), strict=True
+        rows, categorizer.categorize_many(txns, corrections=memory, rules=rules), strict=True
     ):
         row.category_primary = result["category_primary"]
         row.category_detailed = result["category_detailed"]
         row.category_source = result["source"]
+        row.category_rule_id = result.get("rule_id") if result["source"] == "rule" else None
         row.category_confidence = Decimal(str(round(float(result["confidence"]), 4)))
 
 
@@ -179,6 +187,7 @@ def to_api(keys: FieldKeys, row: Transaction, splits: list[TransactionSplit]) ->
         "category_primary": row.category_primary,
         "category_detailed": row.category_detailed,
         "category_source": row.category_source,
+        "category_rule_id": row.category_rule_id,
         "notes": read_notes(keys, row),
         "tags": list(row.tags or []),
         "hidden": row.hidden,
