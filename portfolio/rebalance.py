@@ -13,8 +13,9 @@ Plan, in order:
    rate = 0 in tax-advantaged accounts and the short- or long-term rate in taxable ones.  This
    orders short-term losses, long-term losses, tax-free (IRA/401(k)/HSA) sales, long-term gains,
    short-term gains; ties go to the highest basis.  Loss sales that would be wash sales (a
-   substantially identical purchase in any account in the last 30 days) are never chosen, and
-   no purchase is made of a security sold at a loss in the last 30 days.
+   substantially identical purchase in any account in the last 30 days other than the lot's own,
+   or a buy earlier in the same plan) are never chosen, and no purchase is made of a security
+   sold at a loss in the last 30 days or in this plan.
 3. Proceeds buy underweight classes in the same account.
 Every trade carries its estimated tax (gain x rate; negative = tax saved).
 """
@@ -145,10 +146,20 @@ def plan_rebalance(
         raise InvalidInput("portfolio", "nothing to rebalance: no classified holdings or cash")
     before = drift({**values, "cash": total_cash} if total_cash else dict(values), target)
 
-    recent_purchase = set()  # tickers bought in the last 30 days (any account)
-    for t in history:
-        if t.is_purchase and 0 <= (today - t.date).days <= WASH_WINDOW_DAYS:
-            recent_purchase |= ref.identical_to(t.ticker)
+    # purchases in the last 30 days (any account, reinvested dividends included): a loss sale of
+    # a substantially identical lot would be a wash sale, unless the purchase is that lot itself
+    recent_purchases = [
+        (ref.identical_to(t.ticker), t.id)
+        for t in history
+        if t.is_purchase and 0 <= (today - t.date).days <= WASH_WINDOW_DAYS
+    ]
+    planned_buys: set[str] = set()  # identical groups bought earlier in this plan
+
+    def washes(lot: Lot) -> bool:
+        if lot.ticker in planned_buys:
+            return True
+        return any(lot.ticker in group and pid != lot.opened_by for group, pid in recent_purchases)
+
     no_buy = set()  # sold at a loss in the last 30 days (any account), or in this plan
     for rg in realized:
         if rg.proceeds < rg.cost_basis and 0 <= (today - rg.sold).days <= WASH_WINDOW_DAYS:
@@ -183,6 +194,7 @@ def plan_rebalance(
                 if cost <= 0:
                     continue
                 trades.append(Trade(account, ticker, "buy", None, cost, c))
+                planned_buys.update(ref.identical_to(ticker))
                 values[c] += cost
                 shortfall[c] = max(shortfall[c] - cost, ZERO)
                 spent += cost
@@ -192,6 +204,7 @@ def plan_rebalance(
                 continue
             cost = (qty * price).quantize(CENT)
             trades.append(Trade(account, ticker, "buy", qty, cost, c))
+            planned_buys.update(ref.identical_to(ticker))
             values[c] += qty * price
             shortfall[c] = max(shortfall[c] - qty * price, ZERO)
             spent += cost
@@ -216,7 +229,7 @@ def plan_rebalance(
                 taxable = not account_types[lot.account_id].tax_advantaged
                 long_term = lot.is_long_term(today)
                 gain_ps = price - lot.basis_per_share
-                if taxable and gain_ps < 0 and lot.ticker in recent_purchase:
+                if taxable and gain_ps < 0 and washes(lot):
                     continue  # would be a wash sale
                 rate = (rates.long_term if long_term else rates.short_term) if taxable else ZERO
                 candidates.append((gain_ps * rate / price, -lot.basis_per_share, lot.id, lot, rate))

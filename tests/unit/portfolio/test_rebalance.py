@@ -181,3 +181,26 @@ def test_a_class_with_no_quote_gets_a_dollar_amount_buy_not_an_error():
     assert p.drift_after.total < p.drift_before.total
     priced = [t for t in p.trades if t.quantity is not None]
     assert all(t.ticker == "VTI" for t in priced)
+
+
+def _buy(id, ticker, days_ago, acct="tax", kind=TxKind.BUY):
+    return InvestmentTransaction(
+        id, acct, ticker, TODAY - dt.timedelta(days=days_ago), kind, D(1), D(100)
+    )
+
+
+def test_a_recent_lots_own_purchase_does_not_block_its_loss_sale():
+    # "new" was bought 10 days ago and is at a loss: selling it is no wash sale by itself
+    lots = [
+        lot("new", "VTI", "50", "6000", acquired=TODAY - dt.timedelta(days=10)),
+        lot("b", "BND", "20", "1000"),
+    ]
+    p = plan_rebalance(
+        lots, PRICES, ACCTS, TARGET, today=TODAY, rates=RATES, history=[_buy("new", "VTI", 10)]
+    )
+    sells = [t for t in p.trades if t.side == "sell"]
+    assert [t.lot_id for t in sells] == ["new"] and sells[0].realized_gain < 0
+    # ... but a second purchase of VTI (a dividend reinvested in the IRA) does block it
+    history = [_buy("new", "VTI", 10), _buy("drip", "VTI", 3, "ira", TxKind.DIVIDEND_REINVEST)]
+    p = plan_rebalance(lots, PRICES, ACCTS, TARGET, today=TODAY, rates=RATES, history=history)
+    assert [t for t in p.trades if t.side == "sell"] == []
