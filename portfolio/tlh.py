@@ -8,7 +8,9 @@ Rules (IRS Pub. 550 "Wash Sales"; Rev. Rul. 2008-5 for IRAs):
   sale, in ANY of the user's accounts (IRAs, 401(k), HSA included; reinvested dividends count),
   blocks the harvest.  A purchase inside an IRA would make the loss disappear permanently, so the
   reason says so.  Scheduled purchases (automatic investments, dividend reinvestment) within the
-  next 30 days are passed in as ``upcoming_purchases`` and block too.
+  next 30 days are passed in as ``upcoming_purchases`` and block too.  Shares sold in the same
+  harvest are not replacements for each other (a lot bought last week does not block an older
+  lot of the same fund when both are harvested).
 * After a harvest, the sold security and everything substantially identical to it are on a
   do-not-buy list for 31 days across all accounts; the replacement is the asset class's secondary
   ETF (tertiary if the secondary is itself blocked), which tracks a different index.
@@ -212,6 +214,7 @@ def plan_harvest(
     def blocked(t: str) -> bool:
         return t in recent_loss_sales or t in harvested_groups or t in do_not_buy
 
+    candidates: list[tuple[Lot, Decimal, Decimal, Decimal]] = []  # lot, value, loss, costs
     for lot in sorted(lots, key=lambda x: (x.ticker, x.acquired, x.id)):
         if lot.quantity <= 0:
             continue
@@ -234,12 +237,32 @@ def plan_harvest(
         if loss - costs < threshold:
             skipped.append(Skipped(lot.id, lot.ticker, f"loss {loss:.2f} below threshold"))
             continue
-        group = ref.identical_to(lot.ticker)
-        reason = _wash_block(lot, today, purchases, account_types, group)
-        if reason:
-            skipped.append(Skipped(lot.id, lot.ticker, reason))
-            continue
+        candidates.append((lot, value, loss, costs))
 
+    # Shares sold in the same harvest are not replacements for each other (as in
+    # lots.build_lots): a purchase whose lot is itself harvested does not block. Dropping a
+    # blocked lot can make its purchase block another one, so repeat until nothing changes.
+    kept = {c[0].id for c in candidates}
+    reasons: dict[str, str] = {}
+    changed = True
+    while changed:
+        changed = False
+        sold_together = {c[0].opened_by for c in candidates if c[0].id in kept}
+        for lot, *_ in candidates:
+            if lot.id not in kept:
+                continue
+            others = [p for p in purchases if p.id not in sold_together]
+            reason = _wash_block(lot, today, others, account_types, ref.identical_to(lot.ticker))
+            if reason:
+                kept.discard(lot.id)
+                reasons[lot.id] = reason
+                changed = True
+
+    for lot, value, loss, costs in candidates:
+        group = ref.identical_to(lot.ticker)
+        if lot.id not in kept:
+            skipped.append(Skipped(lot.id, lot.ticker, reasons[lot.id]))
+            continue
         replacement = choose_replacement(lot.ticker, blocked, ref)
         harvests.append(
             Harvest(

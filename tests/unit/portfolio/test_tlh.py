@@ -194,3 +194,18 @@ def test_bad_inputs():
         plan([lot("L1", acct="nope")])
     with pytest.raises(InvalidInput, match="negative"):
         TLHSettings(min_loss=D(-1))
+
+
+def test_lots_harvested_together_are_not_each_others_replacements():
+    old = lot("OLD", basis="2500")  # loss 500
+    new = lot("NEW", qty="5", basis="1200", acquired=TODAY - dt.timedelta(days=10))  # loss 200
+    history = [buy("OLD", dt.date(2024, 1, 2), qty="10"), buy("NEW", new.acquired, qty="5")]
+    p = plan([old, new], history=history)
+    assert {h.lot_id for h in p.harvests} == {"OLD", "NEW"}  # all VTI shares go: no wash sale
+    # if the recent lot is NOT sold (its loss is below the threshold) it is a replacement
+    small = lot("NEW", qty="5", basis="1050", acquired=TODAY - dt.timedelta(days=10))  # loss 50
+    p = plan([old, small], history=history)
+    assert p.harvests == []
+    assert {s.lot_id for s in p.skipped} == {"OLD", "NEW"}
+    reason = next(s.reason for s in p.skipped if s.lot_id == "OLD")
+    assert reason.startswith("wash sale: purchase of VTI") and "10 days before" in reason
