@@ -7,16 +7,19 @@ Everything nameko-specific lives here and in :mod:`common.nameko_events` /
 from __future__ import annotations
 
 import logging
+import time
 import weakref
 
 from nameko.extensions import DependencyProvider
 
 from common import config as cfg
+from common.config import env_float
 from common.db import make_engine, make_session_factory
 from common.logging import request_id_var, user_id_var
-from common.outbox import OutboxRelay, kombu_publisher, record
+from common.outbox import OutboxRelay, kombu_publisher, purge_published, record
 
 log = logging.getLogger(__name__)
+PURGE_EVERY_SECONDS = 60.0  # how often the relay timer deletes published events past retention
 
 
 def green_psycopg() -> None:
@@ -118,10 +121,19 @@ class Outbox(DependencyProvider):
         self.service_name = self.container.service_name
         amqp_uri = self.container.config["AMQP_URI"]
         self._publish = kombu_publisher(amqp_uri)
+        self.retention_seconds = env_float("NESTEGG_OUTBOX_RETENTION_SECONDS", 3600.0)
+        self._last_purge = float("-inf")
 
     def relay(self) -> int:
         relay = OutboxRelay(self.database.factory, self.model, self._publish)
-        return relay.relay_pending()
+        published = relay.relay_pending()
+        now = time.monotonic()
+        if now - self._last_purge >= PURGE_EVERY_SECONDS:
+            self._last_purge = now
+            purge_published(
+                self.database.factory, self.model, older_than_seconds=self.retention_seconds
+            )
+        return published
 
     def get_dependency(self, worker_ctx):
         handle = _OutboxHandle(self)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.db import new_id, transaction, utcnow
@@ -110,6 +110,21 @@ class OutboxRelay:
                 if stop or len(rows) < self.batch:
                     return published
         return published
+
+
+def purge_published(session_factory: sessionmaker, model, *, older_than_seconds: float) -> int:
+    """Delete events published more than ``older_than_seconds`` ago; returns how many.
+
+    A published row has done its job (consumers deduplicate on the event id in their own
+    inbox), and its payload can hold personal data (a ``transactions_synced`` page carries bank
+    descriptions), so it is not kept at rest longer than the retention. Pending rows stay.
+    """
+    cutoff = func.now() - func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds)
+    with transaction(session_factory) as session:
+        result = session.execute(
+            delete(model).where(model.published_at.is_not(None), model.published_at < cutoff)
+        )
+    return result.rowcount or 0
 
 
 def kombu_publisher(amqp_uri: str) -> PublishFn:

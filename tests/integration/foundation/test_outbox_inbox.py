@@ -204,3 +204,39 @@ def test_dead_letter_policy_is_applied(provisioned):
         p["pattern"] == "^evt-" and p["definition"]["dead-letter-exchange"] == broker.DLX
         for p in policies
     )
+
+
+def test_published_events_are_purged_after_the_retention_pending_ones_never(users_db):
+    """Published payloads (which can carry personal data) do not stay at rest."""
+    import datetime as dt
+    import uuid
+
+    from common.outbox import purge_published
+
+    outbox = _users_models()
+    now = dt.datetime.now(dt.UTC)
+    ids = {name: str(uuid.uuid4()) for name in ("old", "recent", "pending_old")}
+    with transaction(users_db) as session:
+        for name, event_id in ids.items():
+            session.add(
+                outbox(
+                    id=event_id,
+                    source="users",
+                    event_type="it_purge",
+                    attempts=0,
+                    payload={"event_id": event_id},
+                    created_at=now - dt.timedelta(hours=3),
+                    published_at={
+                        "old": now - dt.timedelta(hours=2),
+                        "recent": now - dt.timedelta(seconds=30),
+                        "pending_old": None,
+                    }[name],
+                )
+            )
+    purge_published(users_db, outbox, older_than_seconds=3600)
+    with users_db() as session:
+        left = {row.id for row in session.query(outbox).filter(outbox.id.in_(ids.values()))}
+        assert left == {ids["recent"], ids["pending_old"]}
+        for event_id in left:
+            session.delete(session.get(outbox, event_id))
+        session.commit()
