@@ -9,8 +9,9 @@ Plain data in, plain data out; money and quantities are Decimal.
 * Wash sales already in the synced history (IRS Pub. 550; Rev. Rul. 2008-5): a loss sale in a
   taxable account with a purchase of a substantially identical security within 30 days before or
   after it, in any account, has the matched part of the loss disallowed.  The disallowed loss is
-  added to the replacement lot's basis (and its holding period includes the sold lot's), except
-  when the replacement is in an IRA/401(k)/HSA: then the loss is lost for good.
+  added to the basis of the matched replacement shares (and their holding period includes the
+  sold shares'; a replacement lot only partly matched is split in two), except when the
+  replacement is in an IRA/401(k)/HSA: then the loss is lost for good.
 * ``reconcile`` compares our lots with the provider's reported quantity and basis, and returns
   every mismatch instead of hiding it.
 """
@@ -177,7 +178,7 @@ def build_lots(
             )
             by_id[lot.id] = len(book.lots)
             book.lots.append(lot)
-            wash.on_purchase(book, by_id[lot.id])
+            wash.on_purchase(book, by_id, by_id[lot.id])
         else:
             first = len(book.realized)
             _sell(book, by_id, tx)
@@ -244,9 +245,10 @@ class _WashSales:
     """Matches loss sales in taxable accounts with replacement purchases within +-30 days.
 
     Each replacement share absorbs at most one sold share (in date order).  The matched part of
-    the loss is disallowed; it goes into the replacement lot's basis and the sold lot's holding
-    period is added to the replacement's, immediately if the replacement was bought before the
-    sale, or when it is bought (pending) if after.  Replacements in tax-advantaged accounts take
+    the loss is disallowed; it goes into the basis of the matched replacement shares and the
+    sold lot's holding period is added to theirs (a partly matched replacement lot is split),
+    immediately if the replacement was bought before the sale, or when it is bought (pending)
+    if after.  Replacements in tax-advantaged accounts take
     no basis: the loss is lost permanently.
     """
 
@@ -255,22 +257,48 @@ class _WashSales:
         self.types = account_types
         self.identical = identical
         self.used: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        self.pending: dict[str, list[tuple[Decimal, int]]] = defaultdict(list)
+        self.pending: dict[str, list[tuple[Decimal, int, Decimal]]] = defaultdict(list)
 
-    def on_purchase(self, book: LotBook, i: int) -> None:
-        for amount, held_days in self.pending.pop(book.lots[i].id, []):
-            self._adjust(book, i, amount, held_days)
+    def on_purchase(self, book: LotBook, by_id: dict[str, int], i: int) -> None:
+        for amount, held_days, shares in self.pending.pop(book.lots[i].id, []):
+            self._adjust(book, by_id, i, amount, held_days, shares)
 
     @staticmethod
-    def _adjust(book: LotBook, i: int, amount: Decimal, held_days: int) -> None:
+    def _adjust(
+        book: LotBook,
+        by_id: dict[str, int],
+        i: int,
+        amount: Decimal,
+        held_days: int,
+        shares: Decimal,
+    ) -> None:
+        """Add ``amount`` to the basis of ``shares`` replacement shares of lot ``i`` and tack on
+        the sold shares' holding period. When only part of the lot replaced sold shares, that
+        part is split off as its own lot (id ``<lot>+w<n>``, same ``opened_by``) so the rest
+        keeps its own basis and holding period."""
         lot = book.lots[i]
         if lot.quantity <= 0:
             return
+        acquired = min(lot.acquired, lot.trade_date - dt.timedelta(days=held_days))
+        if shares >= lot.quantity:
+            book.lots[i] = replace(lot, cost_basis=lot.cost_basis + amount, acquired=acquired)
+            return
+        part_basis = lot.basis_per_share * shares
         book.lots[i] = replace(
-            lot,
-            cost_basis=lot.cost_basis + amount,
-            acquired=min(lot.acquired, lot.trade_date - dt.timedelta(days=held_days)),
+            lot, quantity=lot.quantity - shares, cost_basis=lot.cost_basis - part_basis
         )
+        n = 1
+        while f"{lot.id}+w{n}" in by_id:
+            n += 1
+        split = replace(
+            lot,
+            id=f"{lot.id}+w{n}",
+            quantity=shares,
+            cost_basis=part_basis + amount,
+            acquired=acquired,
+        )
+        by_id[split.id] = len(book.lots)
+        book.lots.append(split)
 
     def on_sale(self, book: LotBook, by_id: dict[str, int], first: int) -> None:
         sold_lots = {rg.lot_id for rg in book.realized[first:]}
@@ -300,9 +328,9 @@ class _WashSales:
                 if self.types[p.account_id].tax_advantaged:
                     book.permanently_disallowed += part
                 elif p.id in by_id:
-                    self._adjust(book, by_id[p.id], part, held_days)
+                    self._adjust(book, by_id, by_id[p.id], part, held_days, matched)
                 else:
-                    self.pending[p.id].append((part, held_days))
+                    self.pending[p.id].append((part, held_days, matched))
             if disallowed:
                 book.realized[k] = replace(rg, wash_sale_disallowed=disallowed)
 

@@ -257,3 +257,41 @@ def test_shares_sold_in_the_same_sale_are_not_replacements():
         ACCTS,
     )
     assert all(r.wash_sale_disallowed == 0 for r in book.realized)
+
+
+def test_partly_matched_replacement_lot_is_split_and_only_matched_shares_adjusted():
+    book = build_lots(
+        [
+            tx("b1", "buy", "4", "100", d(2023, 1, 3)),
+            tx("s1", "sell", "4", "80", d(2023, 6, 1)),  # loss 80 on 4 shares
+            tx("b2", "buy", "10", "82", d(2023, 6, 20)),  # replaces 4 of its 10 shares
+        ],
+        ACCTS,
+    )
+    assert book.realized[0].wash_sale_disallowed == D(80)
+    lots = {lot.id: lot for lot in book.open_lots()}
+    assert set(lots) == {"b2", "b2+w1"}
+    rest, washed = lots["b2"], lots["b2+w1"]
+    assert (rest.quantity, rest.cost_basis, rest.acquired) == (D(6), D(492), d(2023, 6, 20))
+    assert (washed.quantity, washed.cost_basis) == (D(4), D(328) + D(80))
+    assert washed.acquired == d(2023, 6, 20) - dt.timedelta(days=149)  # Jan 3 -> Jun 1 tacked on
+    assert washed.opened_by == "b2"  # still the same purchase (TLH's own-purchase rule)
+    # one year after the purchase only the washed shares are long-term
+    on = d(2024, 2, 1)
+    assert washed.is_long_term(on) and not rest.is_long_term(on)
+    # total basis is conserved: 820 paid + 80 deferred
+    assert sum(lot.cost_basis for lot in lots.values()) == D(900)
+
+
+def test_replacement_bought_before_the_sale_is_split_too():
+    book = build_lots(
+        [
+            tx("b0", "buy", "3", "100", d(2023, 1, 3)),
+            tx("b1", "buy", "10", "90", d(2023, 5, 20)),  # 12 days before the sale
+            tx("s1", "sell", "3", "80", d(2023, 6, 1), relief=(("b0", D(3)),)),  # loss 60
+        ],
+        ACCTS,
+    )
+    lots = {lot.id: lot for lot in book.open_lots()}
+    assert (lots["b1"].quantity, lots["b1"].cost_basis) == (D(7), D(630))
+    assert (lots["b1+w1"].quantity, lots["b1+w1"].cost_basis) == (D(3), D(270) + D(60))

@@ -117,6 +117,36 @@ def test_rebuild_reconciles_and_flags_mismatches_both_ways():
     assert not rows["CUR:USD"].mismatch and rows["CUR:USD"].quantity == D("12.5")
 
 
+def test_rebuild_applies_a_wash_sale_in_synced_history_to_the_replacement_lot():
+    # brokerage: 10 VTI bought at 250, sold at 200 (loss 500); a dividend reinvested in the
+    # IRA 10 days later buys 1 share (lost for good) and the brokerage buys 5 back 20 days later
+    raw = [
+        txn(1, "brk", "s-vti", "2024-01-02", "buy", "buy", "10", "250"),
+        txn(2, "brk", "s-vti", "2024-03-01", "sell", "sell", "-10", "200", "-2000"),
+        txn(3, "ira", "s-vti", "2024-03-11", "buy", "dividend reinvestment", "1", "205"),
+        txn(4, "brk", "s-vti", "2024-03-21", "buy", "buy", "5", "210"),
+    ]
+    types = {"brk": AccountType.TAXABLE, "ira": AccountType.TRADITIONAL_IRA}
+    reported = [
+        ReportedHolding("brk", "VTI", D(5), D(1050)),  # the broker ignores the wash sale
+        ReportedHolding("ira", "VTI", D(1), D(205)),
+    ]
+    rebuilt = holdings_ingest.rebuild(
+        holdings_ingest.lot_transactions(raw, TICKERS), types, reported
+    )
+    [sale] = rebuilt.book.realized
+    assert sale.wash_sale_disallowed == D(300)  # 6 of 10 shares replaced x $50
+    assert rebuilt.book.permanently_disallowed == D(50)  # the IRA share
+    [brk_lot] = rebuilt.book.open_lots("brk")
+    assert brk_lot.cost_basis == D(1050) + D(250)  # 5 shares x $50 deferred into the basis
+    assert brk_lot.acquired < dt.date(2024, 3, 21)  # holding period tacked on
+    rows = {(p.account_id, p.ticker): p for p in rebuilt.positions}
+    brk = rows[("brk", "VTI")]
+    assert brk.mismatch and brk.issues[0]["field"] == "cost_basis"
+    assert D(brk.issues[0]["difference"]) == D(250)  # flagged, not hidden
+    assert not rows[("ira", "VTI")].mismatch
+
+
 def test_rebuild_ignores_transactions_of_unknown_accounts():
     raw = [txn(1, "elsewhere", "s-vti", "2024-01-02", "buy", "buy", "1", "1")]
     rebuilt = holdings_ingest.rebuild(
