@@ -149,3 +149,40 @@ def test_no_enumeration_same_answer_and_similar_latency(gw, h):
     ratio = statistics.median(unknown_t) / statistics.median(wrong_t)
     print(f"median unknown/wrong-password latency ratio: {ratio:.3f}")
     assert 1 / 1.2 <= ratio <= 1.2
+
+
+def _per_minute(limits: str) -> float:
+    from limits import parse_many
+
+    return min(
+        item.amount * 60 / item.get_expiry() for item in parse_many(limits.replace(";", ","))
+    )
+
+
+def test_oauth_and_mfa_limits_are_stricter_than_the_api_limit():
+    from gateway.auth.config import AuthConfig
+
+    config = AuthConfig()
+    api = _per_minute(config.api_user_limit)
+    for name in ("login_limit", "token_limit", "mfa_limit"):
+        assert _per_minute(getattr(config, name)) < api / 4, name
+
+
+def test_token_and_mfa_routes_hit_their_own_limits_first(make_gateway, h):
+    gw = make_gateway(token_limit="3/minute", mfa_limit="2/minute")
+    email, _ = gw.register()
+    t = gw.login(email)  # one /oauth/token call
+    refresh = t.refresh_token
+    for _ in range(2):
+        rotated = gw.refresh(refresh)
+        assert rotated.status_code == 200, rotated.get_json()
+        refresh = rotated.get_json()["refresh_token"]
+    limited = gw.refresh(refresh)
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    token = rotated.get_json()["access_token"]
+    for _ in range(2):
+        gw.call("POST", "/v1/me/mfa/totp/confirm", token, json={"code": "000000"})
+    mfa = gw.call("POST", "/v1/me/mfa/totp/confirm", token, json={"code": "000000"})
+    assert mfa.status_code == 429 and mfa.mimetype == "application/problem+json"
+    assert int(mfa.headers["Retry-After"]) > 0
+    assert gw.get("/v1/me", token).status_code == 200  # the API limit is untouched

@@ -228,3 +228,26 @@ def test_register_validation_is_a_problem(gw, h):
         json={"email": h.unique_email(), "password": h.PASSWORD, "name": "A", "role": "admin"},
     )
     assert extra.status_code == 422
+
+
+def test_personal_fields_round_trip_and_the_ssn_only_ever_shows_its_last_four(gw, h):
+    email, created = gw.register(
+        phone="+15550100077",
+        date_of_birth="1980-02-29",
+        address={
+            "line1": "1 Main St",
+            "city": "Springfield",
+            "postal_code": "12345",
+            "country": "US",
+        },
+        ssn="123-45-6789",
+    )
+    seed, _ = gw.enrol_totp(gw.login(email).access_token)
+    t = gw.login(email, totp=h.totp_at(seed))
+    me = gw.get("/v1/me", t.access_token).get_json()
+    export = gw.get("/v1/me/export", t.access_token).get_json()
+    for body in (created, me, export):
+        text = str(body)
+        assert "123-45-6789" not in text and "123456789" not in text
+    assert created["ssn_last4"] == me["ssn_last4"] == export["profile"]["ssn_last4"] == "6789"
+    assert me["phone"] == "+15550100077" and me["date_of_birth"] == "1980-02-29"

@@ -196,3 +196,43 @@ def test_public_client_cannot_use_client_credentials(gw, h):
 def test_token_endpoint_wants_a_form(gw):
     response = gw.client.post("/oauth/token", json={"grant_type": "authorization_code"})
     assert response.status_code == 415
+
+
+def test_third_party_clients_ask_for_consent_first_party_do_not(gw, h, rpc_pool):
+    created = rpc_pool.call(
+        "users",
+        "create_oauth_client",
+        {
+            "name": "Tax helper",
+            "redirect_uris": ["https://tax.example/cb"],
+            "scopes": ["transactions:read", "portfolio:read"],
+            "public": False,
+            "first_party": False,
+        },
+    )
+    email, _ = gw.register()
+    _, challenge = h.pkce()
+    url = gw.authorize_url(
+        client_id=created["client_id"],
+        redirect_uri="https://tax.example/cb",
+        challenge=challenge,
+        scope="transactions:read",
+    )
+    form = gw.open_form(url)
+    assert "consent" in form.inputs  # the scopes are shown with an "Allow" box
+    fields = {"email": email, "password": h.PASSWORD}
+    unticked = gw.submit(form, fields)
+    assert unticked.status_code == 400 and "Location" not in unticked.headers
+    denied = gw.submit(form, {**fields, "action": "deny"})
+    assert denied.status_code == 302
+    query = parse_qs(urlsplit(denied.headers["Location"]).query)
+    assert query["error"] == ["access_denied"] and query["state"] == ["st-1"]
+    assert "code" not in query
+    form = gw.open_form(url)
+    approved = gw.submit(form, {**fields, "consent": "approve"})
+    assert approved.status_code == 302, approved.get_data(as_text=True)[:300]
+    query = parse_qs(urlsplit(approved.headers["Location"]).query)
+    assert query["code"] and query["state"] == ["st-1"]
+    # the built-in first-party CLI client signs in without a consent step
+    _, challenge = h.pkce()
+    assert "consent" not in gw.open_form(gw.authorize_url(challenge=challenge)).inputs
