@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib.util
 import itertools
 import time
 from collections.abc import Callable
@@ -256,6 +257,18 @@ def make_plan(world: World) -> Owned:
     return Owned({"plan_id": world.plan()["plan_id"]}, made_as="plan")
 
 
+def make_rule(world: World) -> Owned:
+    body = {"category_detailed": "FOOD_AND_DRINK_COFFEE", "description_contains": "no-such-shop"}
+    rule = world.once("rule", lambda: world.ok("POST", "/v1/rules", 201, json=body))
+    path = f"/v1/rules/{rule['id']}"
+    return Owned(
+        {"rule_id": rule["id"]},
+        lambda: world.read(path),
+        {"PATCH": {"description_contains": "no-such-shop either"}, "POST": {}},
+        made_as="rule",
+    )
+
+
 def make_probe_note(world: World) -> Owned:
     note = world.ok("POST", "/v1/probe-notes", 201)
     path = f"/v1/probe-notes/{note['id']}"
@@ -275,6 +288,14 @@ OBJECT_FACTORIES: dict[str, Callable[[World], Owned]] = {
     "/v1/goals/{goal_id}/projection": make_goal,
     "/v1/portfolio/rebalance/{plan_id}/executed": make_plan,
 }
+# categorisation rules (gateway/api/rules.py) are landing separately: their factories switch on
+# with the route module, and from then on the stale-factory check holds them to the url_map
+if importlib.util.find_spec("gateway.api.rules") is not None:
+    OBJECT_FACTORIES |= {
+        "/v1/rules/{rule_id}": make_rule,
+        "/v1/rules/{rule_id}/preview": make_rule,
+        "/v1/rules/{rule_id}/apply": make_rule,
+    }
 
 
 # --- the route table ------------------------------------------------------------------------------
