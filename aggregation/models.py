@@ -28,10 +28,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from common.crypto import register_model_columns
 from common.db import Timestamps, make_base, new_id
+from common.erasure import erased_users_table
 from common.messaging import messaging_tables
 
 Base = make_base()
 OutboxEvent, ProcessedEvent = messaging_tables(Base)
+ErasedUser = erased_users_table(Base)
 MONEY = Numeric(20, 4)
 
 

@@ -23,12 +23,19 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy import func, or_, select
 
-from aggregation import normalize, sync_store
+from aggregation import normalize, sync_store, user_data
 from aggregation.deps import AggregationToolkit
 from aggregation.file_import import ImportRejected, parse_file
 from aggregation.file_import.parse import stable_ids
 from aggregation.health import connection_health
-from aggregation.models import Account, BalanceSnapshot, Item, OutboxEvent, ProcessedEvent
+from aggregation.models import (
+    Account,
+    BalanceSnapshot,
+    ErasedUser,
+    Item,
+    OutboxEvent,
+    ProcessedEvent,
+)
 from aggregation.providers.base import ProviderError
 from aggregation.schemas import (
     AccountOut,
@@ -45,6 +52,7 @@ from aggregation.schemas import (
     WebhookIn,
 )
 from aggregation.sync import SyncChanges
+from aggregation.user_data import GONE_AT_PROVIDER
 from aggregation.webhooks import verify_webhook
 from common.config import env_float
 from common.db import new_id, utcnow
@@ -58,13 +66,14 @@ from common.errors import (
 )
 from common.logging import user_id_var
 from common.nameko_deps import Database, Outbox, Redis, RequestContext
+from common.nameko_events import handles
 from common.rpc import boundary
+from common.schemas import to_plain
 from common.service_base import NesteggService
 
 log = logging.getLogger(__name__)
 SYNC_POLL_SECONDS = env_float("NESTEGG_SYNC_POLL", 2.0)
 SYNCS_PER_TICK = 5
-GONE_AT_PROVIDER = frozenset({"INVALID_ACCESS_TOKEN", "ITEM_NOT_FOUND"})
 
 
 def domain_error(exc: ProviderError):
@@ -85,6 +94,7 @@ def domain_error(exc: ProviderError):
 class AggregationService(NesteggService):
     name = "aggregation"
     inbox_model = ProcessedEvent
+    erased_model = ErasedUser
 
     db = Database(name)
     outbox = Outbox(OutboxEvent)
@@ -257,14 +267,16 @@ class AggregationService(NesteggService):
     @boundary(response=ItemOut(), many=True)
     def list_items(self, principal):
         with self.db.transaction() as session:
-            items = session.scalars(
-                select(Item).where(Item.user_id == principal.user_id).order_by(Item.created_at)
-            ).all()
-            accounts = self._accounts_view(session, principal.user_id)
-            by_item: dict[str, list] = {}
-            for account in accounts:
-                by_item.setdefault(account["item_id"], []).append(account)
-            return [self._item_view(i, by_item.get(i.id, [])) for i in items]
+            return self._items_view(session, principal.user_id)
+
+    def _items_view(self, session, user_id: str) -> list[dict]:
+        items = session.scalars(
+            select(Item).where(Item.user_id == user_id).order_by(Item.created_at)
+        ).all()
+        by_item: dict[str, list] = {}
+        for account in self._accounts_view(session, user_id):
+            by_item.setdefault(account["item_id"], []).append(account)
+        return [self._item_view(i, by_item.get(i.id, [])) for i in items]
 
     @rpc
     @boundary(response=AccountOut(), many=True)
@@ -294,9 +306,41 @@ class AggregationService(NesteggService):
                 except ProviderError as exc:
                     if exc.error_code not in GONE_AT_PROVIDER:
                         raise domain_error(exc) from None
+            account_ids = list(
+                session.scalars(select(Account.id).where(Account.item_id == item.id))
+            )
             session.delete(item)  # accounts, snapshots, imported ids cascade
+            # downstream services drop the item's transactions and holdings
+            self.outbox.add(
+                session,
+                "item_removed",
+                {"item_id": item.id, "account_ids": account_ids},
+                user_id=principal.user_id,
+            )
         self.kit.counters.inc("items_deleted")
         return {"item_id": payload["item_id"], "deleted": True}
+
+    # ------------------------------------------------------------------ Export and erasure
+    @rpc
+    @boundary(step_up=True)
+    def export_user_data(self, principal):
+        """Everything this service holds about the caller (step-up, like the users export)."""
+        with self.db.transaction() as session:
+            return to_plain(
+                {
+                    "items": self._items_view(session, principal.user_id),
+                    "balance_history": user_data.balance_history(session, principal.user_id),
+                }
+            )
+
+    @handles("users", "user_deleted")
+    def on_user_deleted(self, session, event):
+        user_id = event["data"]["user_id"]
+        outcome = user_data.erase(session, self.kit.provider, self.kit.cipher, user_id)
+        log.info(
+            "erased a deleted user's aggregation data",
+            extra={"rows_deleted": outcome["rows_deleted"]},
+        )
 
     # ------------------------------------------------------------------ Sync triggers
     @rpc

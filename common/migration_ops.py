@@ -1,4 +1,4 @@
-"""Alembic operations every service's first migration applies (outbox and inbox tables)."""
+"""Alembic operations shared by the services' migrations (outbox, inbox, erased-user tombstones)."""
 
 from __future__ import annotations
 
@@ -42,3 +42,19 @@ def drop_messaging_tables(op) -> None:
     op.drop_table("inbox")
     op.drop_index("ix_outbox_pending", table_name="outbox")
     op.drop_table("outbox")
+
+
+def create_erased_users_table(op) -> None:
+    """The tombstone table of :mod:`common.erasure`."""
+    op.create_table(
+        "erased_users",
+        sa.Column("user_id", sa.String(64), nullable=False),
+        sa.Column(
+            "erased_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("user_id", name="pk_erased_users"),
+    )
+
+
+def drop_erased_users_table(op) -> None:
+    op.drop_table("erased_users")

@@ -14,6 +14,7 @@ import logging
 import eventlet
 from nameko.events import EventHandler
 
+from common.erasure import is_erased
 from common.errors import ValidationFailed
 from common.events import EventEnvelope
 from common.inbox import claim
@@ -50,7 +51,8 @@ def handles(source: str, event_type: str, *, inbox_model=None):
     """Decorate a service method ``(self, session, event)`` as an exactly-once event handler.
 
     The service must have ``db`` (:class:`common.nameko_deps.Database`). The envelope is
-    validated; the inbox claim and the handler's effect commit in one transaction.
+    validated; the inbox claim and the handler's effect commit in one transaction. A service
+    with an ``erased_model`` (:mod:`common.erasure`) ignores events about an erased user.
     """
 
     def decorate(method):
@@ -69,6 +71,10 @@ def handles(source: str, event_type: str, *, inbox_model=None):
             with self.db.transaction() as session:
                 if not claim(session, model, handler=handler_name, event_id=event["event_id"]):
                     log.info("event %s already processed by %s", event["event_id"], handler_name)
+                    return None
+                erased = getattr(self, "erased_model", None)
+                if erased is not None and is_erased(session, erased, event.get("user_id")):
+                    log.info("event %s is about an erased user; ignored", event["event_id"])
                     return None
                 return method(self, session, event)
 

@@ -65,9 +65,11 @@ class OutboxRelay:
     def _due(self):
         """Back off rows that failed before: attempt n is due n² seconds after creation, so a
         long-unroutable event is retried ever less often instead of on every sweep."""
-        return self.model.created_at + func.make_interval(
-            0, 0, 0, 0, 0, 0, self.model.attempts * self.model.attempts
-        ) <= func.now()
+        return (
+            self.model.created_at
+            + func.make_interval(0, 0, 0, 0, 0, 0, self.model.attempts * self.model.attempts)
+            <= func.now()
+        )
 
     def relay_pending(self, max_batches: int = 50) -> int:
         """Publish pending events in creation order; returns how many were published."""
@@ -96,8 +98,13 @@ class OutboxRelay:
                         row.attempts += 1
                         row.last_error = f"unroutable: {exc}"[:500]
                         if row.attempts & (row.attempts - 1) == 0:  # 1, 2, 4, 8...: no log flood
-                            log.error("event %s (%s) is unroutable: no queue is bound; kept for "
-                                      "retry (attempt %d)", row.id, row.event_type, row.attempts)
+                            log.error(
+                                "event %s (%s) is unroutable: no queue is bound; kept for "
+                                "retry (attempt %d)",
+                                row.id,
+                                row.event_type,
+                                row.attempts,
+                            )
                         continue
                     except Exception as exc:  # broker down: keep the row, try again later
                         row.attempts += 1

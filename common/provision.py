@@ -137,8 +137,11 @@ def reset_deployment(settings: Settings) -> None:
         raise RuntimeError("refusing to reset the default deployment")
     for service in SERVICES:
         with _admin_cursor(settings) as cur:
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(settings.database_name(service))))
+            cur.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(settings.database_name(service))
+                )
+            )
     base, auth = rabbit_api(settings)
     vhost = urllib.parse.quote(settings.amqp_vhost, safe="")
     response = requests.delete(f"{base}/api/vhosts/{vhost}", auth=auth, timeout=30)

@@ -1,0 +1,61 @@
+"""Erasing one user from a service's own database (account deletion), and keeping them erased.
+
+When the users service deletes an account it emits ``user_deleted``; every service that holds
+the user's data handles it with :func:`erase_user`: each table of the service's declarative base
+that has a ``user_id`` column loses that user's rows (children before parents), the user's
+events still in the outbox are dropped, and a tombstone row goes into ``erased_users``. The
+tombstone is only the random user id and the time: :func:`common.nameko_events.handles` checks
+it so an event about the user that was already in flight (a sync page, a holdings update) cannot
+bring their data back after the erasure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import DateTime, String, delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+ERASED_TABLE = "erased_users"
+KEEP = frozenset({"inbox", ERASED_TABLE})
+
+
+def erased_users_table(Base):
+    """The tombstone model on a service's base; call once in its ``models.py``."""
+
+    class ErasedUser(Base):
+        __tablename__ = ERASED_TABLE
+
+        user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+        erased_at: Mapped[dt.datetime] = mapped_column(
+            DateTime(timezone=True), server_default=func.now(), nullable=False
+        )
+
+    return ErasedUser
+
+
+def erase_user(session: Session, Base, erased_model, user_id: str) -> dict[str, int]:  # noqa: N803
+    """Delete every row of ``user_id`` in the service's tables; returns rows deleted per table."""
+    if not isinstance(user_id, str) or not user_id:
+        raise ValueError("user_id is required")
+    counts: dict[str, int] = {}
+    for table in reversed(Base.metadata.sorted_tables):
+        if table.name in KEEP:
+            continue
+        if table.name == "outbox":
+            statement = delete(table).where(table.c.payload["user_id"].as_string() == user_id)
+        elif "user_id" in table.c:
+            statement = delete(table).where(table.c.user_id == user_id)
+        else:
+            continue
+        counts[table.name] = session.execute(statement).rowcount or 0
+    session.execute(insert(erased_model).values(user_id=user_id).on_conflict_do_nothing())
+    return counts
+
+
+def is_erased(session: Session, erased_model, user_id: str | None) -> bool:
+    if not user_id:
+        return False
+    found = session.execute(select(erased_model.user_id).where(erased_model.user_id == user_id))
+    return found.first() is not None

@@ -1,0 +1,96 @@
+"""Account export and erasure in the aggregation service: the export is step-up protected and
+holds no access token; disconnecting a bank tells downstream services (``item_removed``);
+``user_deleted`` removes the user's items at the provider, deletes every row, and leaves a
+tombstone so a late event about the user is ignored."""
+
+import datetime as dt
+import json
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from common.db import make_engine, make_session_factory
+from common.errors import StepUpRequired
+
+
+@pytest.fixture(scope="module")
+def agg_db(provisioned):
+    engine = make_engine(provisioned.database_url("aggregation"), pool_size=2)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def user_deleted(user_id: str) -> dict:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "user_deleted",
+        "source": "users",
+        "occurred_at": dt.datetime.now(dt.UTC).isoformat(),
+        "request_id": None,
+        "user_id": user_id,
+        "data": {"user_id": user_id},
+    }
+
+
+def count(agg_db, model, user_id):
+    with agg_db() as session:
+        return session.scalar(
+            select(func.count()).select_from(model).where(model.user_id == user_id)
+        )
+
+
+def test_export_needs_step_up_and_never_holds_a_token(aggregation, user, helpers):
+    alice = user()
+    item = helpers.link(aggregation, alice.token)
+    helpers.sync_now(aggregation, alice.token, item["item_id"])
+    with pytest.raises(StepUpRequired):
+        aggregation.export_user_data(alice.weak_token)
+    export = aggregation.export_user_data(alice.token)
+    assert [i["item_id"] for i in export["items"]] == [item["item_id"]]
+    assert export["items"][0]["accounts"]
+    assert {b["account_id"] for b in export["balance_history"]} <= {
+        a["account_id"] for a in export["items"][0]["accounts"]
+    }
+    text = json.dumps(export)
+    assert "access-sandbox" not in text and "access_token" not in text
+    assert aggregation.export_user_data(user().token) == {"items": [], "balance_history": []}
+
+
+def test_deleting_an_item_emits_item_removed_with_its_accounts(aggregation, user, helpers, agg_db):
+    from aggregation.models import OutboxEvent
+
+    alice = user()
+    item = helpers.link(aggregation, alice.token)
+    accounts = {a["account_id"] for a in aggregation.list_accounts(alice.token)}
+    aggregation.delete_item(alice.token, {"item_id": item["item_id"]})
+    with agg_db() as session:
+        rows = session.scalars(
+            select(OutboxEvent).where(OutboxEvent.event_type == "item_removed")
+        ).all()
+    mine = [r.payload for r in rows if r.payload["data"]["item_id"] == item["item_id"]]
+    assert len(mine) == 1 and mine[0]["user_id"] == alice.id
+    assert set(mine[0]["data"]["account_ids"]) == accounts and accounts
+
+
+def test_user_deleted_erases_everything_and_removes_items_at_the_provider(
+    aggregation, user, helpers, agg_db, sandbox
+):
+    from aggregation.models import Account, ErasedUser, Item
+
+    alice, bob = user(), user()
+    for person in (alice, alice, bob):
+        helpers.link(aggregation, person.token)
+    at_provider = len(sandbox.sandbox._items)
+    assert count(agg_db, Item, alice.id) == 2 and count(agg_db, Account, alice.id) > 0
+
+    event = user_deleted(alice.id)
+    aggregation.on_user_deleted(event)
+    assert count(agg_db, Item, alice.id) == 0 and count(agg_db, Account, alice.id) == 0
+    assert len(sandbox.sandbox._items) == at_provider - 2  # /item/remove for both of hers
+    assert count(agg_db, Item, bob.id) == 1  # nobody else's data
+    with agg_db() as session:
+        assert session.get(ErasedUser, alice.id) is not None
+
+    aggregation.on_user_deleted(event)  # the same event again: no second effect, no error
+    assert aggregation.export_user_data(alice.token) == {"items": [], "balance_history": []}
