@@ -82,10 +82,10 @@ def create_app(
         config=auth_config,
         issuer=token_issuer,
     )
-    # domain routes (docs/api.md): accounts, transactions, portfolio, and the Plaid webhook
-    from gateway.api import accounts, portfolio, transactions, webhooks
+    # domain routes (docs/api.md): accounts, transactions, rules, portfolio, the Plaid webhook
+    from gateway.api import accounts, portfolio, rules, transactions, webhooks
 
-    for domain in (accounts, transactions, portfolio, webhooks):
+    for domain in (accounts, transactions, rules, portfolio, webhooks):
         api.register_blueprint(domain.blp)
 
     if settings.trusted_proxies > 0:

@@ -159,6 +159,9 @@ class TransactionOut(Out):
     category_source = fields.String(
         metadata={"description": "rule | correction | model | provider | user | none"}
     )
+    category_rule_id = fields.String(
+        allow_none=True, metadata={"description": "the rule that set the category (/v1/rules)"}
+    )
     notes = fields.String(allow_none=True)
     tags = fields.List(fields.String())
     hidden = fields.Boolean()
