@@ -322,7 +322,7 @@ class AggregationService(NesteggService):
 
     # ------------------------------------------------------------------ Export and erasure
     @rpc
-    @boundary(step_up=True)
+    @boundary(scopes=("accounts:read",), step_up=True)
     def export_user_data(self, principal):
         """Everything this service holds about the caller (step-up, like the users export)."""
         with self.db.transaction() as session:

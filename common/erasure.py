@@ -54,6 +54,18 @@ def erase_user(session: Session, Base, erased_model, user_id: str) -> dict[str, 
     return counts
 
 
+def user_rows(session: Session, Base, user_id: str) -> dict[str, list[dict]]:  # noqa: N803
+    """Every row of ``user_id`` in the service's tables, column by column (for account export
+    from services whose tables hold no ciphertext; others export through their API views)."""
+    out: dict[str, list[dict]] = {}
+    for table in Base.metadata.sorted_tables:
+        if table.name in KEEP or table.name == "outbox" or "user_id" not in table.c:
+            continue
+        rows = session.execute(select(table).where(table.c.user_id == user_id)).mappings()
+        out[table.name] = [{k: v for k, v in row.items() if k != "user_id"} for row in rows]
+    return out
+
+
 def is_erased(session: Session, erased_model, user_id: str | None) -> bool:
     if not user_id:
         return False

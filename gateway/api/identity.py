@@ -129,13 +129,37 @@ class PasswordResetConfirm(MethodView):
         return rpc.call("users", "reset_password", payload, _context())
 
 
+# (export key, service, read scope the token needs for that area)
+EXPORT_AREAS = (
+    ("bank_connections", "aggregation", "accounts:read"),
+    ("transactions", "transactions", "transactions:read"),
+    ("investments", "portfolio", "portfolio:read"),
+)
+
+
 @blp.route("/me/export")
 class Export(MethodView):
     @require_auth(PROFILE_READ, step_up=True)
     @blp.response(200, s.ExportOut)
-    @blp.doc(summary="Everything held about you (step-up)")
+    @blp.doc(
+        summary="Everything held about you (step-up)",
+        description=(
+            "Profile and security history from the users service, plus linked banks "
+            "(`bank_connections`), the ledger with budgets and rules (`transactions`) and "
+            "holdings, lots and goals (`investments`), each when the token has that area's read "
+            "scope; `omitted` names any area left out for want of a scope. A service that "
+            "cannot answer fails the whole export (503): never a silently partial export."
+        ),
+    )
     def get(self):
-        return rpc.call("users", "export_account", g.access_token)
+        export = rpc.call("users", "export_account", g.access_token)
+        export["omitted"] = []
+        for key, service, scope in EXPORT_AREAS:
+            if scope not in g.principal.scopes:
+                export["omitted"].append({"area": key, "required_scope": scope})
+                continue
+            export[key] = rpc.call(service, "export_user_data", g.access_token)
+        return export
 
 
 @blp.route("/me/risk-profile")

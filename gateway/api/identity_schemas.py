@@ -128,6 +128,10 @@ class ExportOut(ma.Schema):
     security_events = fields.List(fields.Nested(SecurityEventOut))
     mfa_enabled = fields.Boolean()
     recovery_codes_remaining = fields.Integer()
+    bank_connections = fields.Dict()
+    transactions = fields.Dict()
+    investments = fields.Dict()
+    omitted = fields.List(fields.Dict())
 
 
 class EnrollOut(ma.Schema):

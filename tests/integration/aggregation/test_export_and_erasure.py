@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from common.db import make_engine, make_session_factory
-from common.errors import StepUpRequired
+from common.errors import Forbidden, StepUpRequired
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +40,21 @@ def count(agg_db, model, user_id):
         )
 
 
-def test_export_needs_step_up_and_never_holds_a_token(aggregation, user, helpers):
+def reader(signer, user_id, amr=("pwd", "otp")):
+    return signer.sign(user_id, scopes=("accounts:read",), amr=amr)
+
+
+def test_export_needs_the_read_scope_and_step_up_and_never_holds_a_token(
+    aggregation, user, helpers, signer
+):
     alice = user()
     item = helpers.link(aggregation, alice.token)
     helpers.sync_now(aggregation, alice.token, item["item_id"])
+    with pytest.raises(Forbidden):
+        aggregation.export_user_data(alice.token)  # step-up but no accounts:read
     with pytest.raises(StepUpRequired):
-        aggregation.export_user_data(alice.weak_token)
-    export = aggregation.export_user_data(alice.token)
+        aggregation.export_user_data(reader(signer, alice.id, amr=("pwd",)))
+    export = aggregation.export_user_data(reader(signer, alice.id))
     assert [i["item_id"] for i in export["items"]] == [item["item_id"]]
     assert export["items"][0]["accounts"]
     assert {b["account_id"] for b in export["balance_history"]} <= {
@@ -54,7 +62,8 @@ def test_export_needs_step_up_and_never_holds_a_token(aggregation, user, helpers
     }
     text = json.dumps(export)
     assert "access-sandbox" not in text and "access_token" not in text
-    assert aggregation.export_user_data(user().token) == {"items": [], "balance_history": []}
+    empty = {"items": [], "balance_history": []}
+    assert aggregation.export_user_data(reader(signer, user().id)) == empty
 
 
 def test_deleting_an_item_emits_item_removed_with_its_accounts(aggregation, user, helpers, agg_db):
@@ -74,7 +83,7 @@ def test_deleting_an_item_emits_item_removed_with_its_accounts(aggregation, user
 
 
 def test_user_deleted_erases_everything_and_removes_items_at_the_provider(
-    aggregation, user, helpers, agg_db, sandbox
+    aggregation, user, helpers, agg_db, sandbox, signer
 ):
     from aggregation.models import Account, ErasedUser, Item
 
@@ -93,4 +102,5 @@ def test_user_deleted_erases_everything_and_removes_items_at_the_provider(
         assert session.get(ErasedUser, alice.id) is not None
 
     aggregation.on_user_deleted(event)  # the same event again: no second effect, no error
-    assert aggregation.export_user_data(alice.token) == {"items": [], "balance_history": []}
+    empty = {"items": [], "balance_history": []}
+    assert aggregation.export_user_data(reader(signer, alice.id)) == empty
