@@ -68,6 +68,7 @@ def update(ctx: UserContext, payload: dict) -> dict:
         _check_accounts(ctx, changes["linked_account_ids"])
     for key, value in changes.items():
         setattr(goal, key, _stored_allocation(value) if key == "allocation" else value)
+    goals.check_retirement(goal.kind, goal.monthly_withdrawal, goal.retirement_years)
     ctx.session.flush()
     ctx.session.refresh(goal)
     return goal_out(goal)
@@ -100,6 +101,9 @@ def projection(ctx: UserContext, payload: dict) -> dict:
             "monthly_contribution": goal.monthly_contribution,
             "contribution_growth": goal.contribution_growth,
             "allocation": goal.allocation,
+            "kind": goal.kind,
+            "monthly_withdrawal": goal.monthly_withdrawal,
+            "retirement_years": goal.retirement_years,
         },
         starting_balance=starting_balance(ctx, goal),
         risk_score=risk.risk_score if risk else None,

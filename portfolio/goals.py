@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import replace
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from portfolio import allocation, projection, reference
@@ -34,6 +33,7 @@ MODES = ("normal", "fat_tailed", "historical")
 CENT = Decimal("0.01")
 DEFAULT_RISK_SCORE = 6  # "moderate" when the user has not answered the questionnaire
 MAX_PATHS = 20_000
+MAX_RETIREMENT_YEARS = 60
 REQUIRED_PATHS = 4_000  # the bisection runs ~20 simulations: cap its paths to bound latency
 
 
@@ -68,6 +68,21 @@ def glide_average(risk_score: int, years: int) -> dict[str, float]:
     return {k: v / total for k, v in acc.items()}
 
 
+def glide_schedule(risk_score: int, years_to_goal: int, total_years: int) -> list[dict]:
+    """The glide-path allocation for each projection year: ``years_to_goal`` years left in
+    the first year, one fewer each year, and the at-goal allocation after the goal date
+    (retirement years)."""
+    return [
+        {
+            cls: float(w)
+            for cls, w in allocation.target_allocation(
+                risk_score, max(years_to_goal - k, 0)
+            ).items()
+        }
+        for k in range(total_years)
+    ]
+
+
 def equity_share(weights: Mapping[str, float]) -> float:
     ref = reference.load()
     return sum(float(w) for c, w in weights.items() if ref.asset_class(c).kind == "equity")
@@ -77,23 +92,52 @@ def _money(x: float) -> Decimal:
     return Decimal(repr(float(x))).quantize(CENT, ROUND_HALF_EVEN)
 
 
-def _historical_required(plan: projection.Plan, stock: float, target: float) -> float:
-    def prob(c: float) -> float:
-        return projection.historical(
-            replace(plan, monthly_contribution=c), stock
-        ).success_probability
+def _schedule(goal: Mapping, risk_score: int | None, to_goal: int, total: int):
+    """(allocation per projection year, basis text, glide path rows or None)."""
+    if goal.get("allocation"):
+        weights = {k: float(Decimal(v)) for k, v in goal["allocation"].items()}
+        return [weights] * total, "fixed allocation", None
+    score = risk_score or DEFAULT_RISK_SCORE
+    yearly = glide_schedule(score, to_goal, total)
+    basis = f"glide path, risk score {score}" + ("" if risk_score else " (default)")
+    return yearly, basis, [round(equity_share(w), 4) for w in yearly]
 
-    if prob(0.0) >= target:
-        return 0.0
-    lo, hi = 0.0, max(100.0, plan.monthly_contribution)
-    while prob(hi) < target:
-        lo, hi = hi, hi * 2
-        if hi > 1e6:
-            raise InvalidInput("success_probability", "not reachable with contributions up to 1e6")
-    while hi - lo > 1.0:
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if prob(mid) >= target else (mid, hi)
-    return hi
+
+def check_retirement(kind: str, monthly_withdrawal, retirement_years: int) -> None:
+    """Withdrawals belong to retirement goals and need both an amount and a duration."""
+    withdrawal = Decimal(monthly_withdrawal or 0)
+    years = int(retirement_years or 0)
+    if withdrawal < 0:
+        raise InvalidInput("monthly_withdrawal", "must not be negative")
+    if not 0 <= years <= MAX_RETIREMENT_YEARS:
+        raise InvalidInput("retirement_years", f"must be from 0 to {MAX_RETIREMENT_YEARS}")
+    if withdrawal > 0 and kind != "retirement":
+        raise InvalidInput("monthly_withdrawal", "only retirement goals have withdrawals")
+    if (withdrawal > 0) != (years > 0):
+        raise InvalidInput(
+            "retirement_years", "give both a monthly withdrawal and how many years it lasts"
+        )
+
+
+def _plan(goal: Mapping, starting_balance: Decimal, to_goal: int) -> projection.Plan:
+    """Accumulation to the goal date; for a retirement goal with a withdrawal, then
+    ``retirement_years`` of inflation-indexed withdrawals (success = never running out)."""
+    withdrawal = Decimal(goal.get("monthly_withdrawal") or 0)
+    retire_years = int(goal.get("retirement_years") or 0)
+    check_retirement(goal.get("kind", "retirement"), withdrawal, retire_years)
+    spending = withdrawal > 0
+    total = to_goal + (retire_years if spending else 0)
+    if total > 100:
+        raise InvalidInput("retirement_years", "goal date + retirement: at most 100 years")
+    return projection.Plan(
+        initial_balance=float(starting_balance),
+        years=total,
+        monthly_contribution=float(goal["monthly_contribution"]),
+        contribution_growth=float(goal["contribution_growth"]),
+        retire_after_years=to_goal if spending else None,
+        monthly_withdrawal=float(withdrawal) if spending else 0.0,
+        goal=None if spending else float(goal["target_amount"]),
+    )
 
 
 def project_goal(
@@ -116,41 +160,41 @@ def project_goal(
         raise InvalidInput("success_probability", "must be strictly between 0 and 1")
     if starting_balance < 0:
         raise InvalidInput("starting_balance", "must not be negative")
-    years = years_until(goal["target_date"], today)
-    if goal.get("allocation"):
-        weights = {k: float(Decimal(v)) for k, v in goal["allocation"].items()}
-        basis = "fixed allocation"
-    else:
-        score = risk_score or DEFAULT_RISK_SCORE
-        weights = glide_average(score, years)
-        basis = f"glide path, risk score {score}" + ("" if risk_score else " (default)")
-    plan = projection.Plan(
-        initial_balance=float(starting_balance),
-        years=years,
-        monthly_contribution=float(goal["monthly_contribution"]),
-        contribution_growth=float(goal["contribution_growth"]),
-        goal=float(goal["target_amount"]),
-    )
+    to_goal = years_until(goal["target_date"], today)
+    plan = _plan(goal, starting_balance, to_goal)
+    yearly, basis, glide = _schedule(goal, risk_score, to_goal, plan.years)
     if mode == "historical":
-        stock = equity_share(weights)
-        result = projection.historical(plan, stock)
-        needed = _historical_required(plan, stock, success_probability)
+        shares = [equity_share(w) for w in yearly]
+        result = projection.historical(plan, shares)
+        needed = projection.historical_contribution(plan, shares, success_probability)
     else:
         dist = "student_t" if mode == "fat_tailed" else "normal"
-        assumptions = projection.assumptions_for(weights, distribution=dist)
+        if glide is None:
+            assumptions = projection.assumptions_for(yearly[0], distribution=dist)
+        else:
+            assumptions = projection.glide_assumptions(yearly, distribution=dist)
         result = projection.project(plan, assumptions, paths=paths, seed=seed)
-        needed = projection.required_contribution(
+        needed = projection.solve_contribution(
             plan, assumptions, success_probability, paths=min(paths, REQUIRED_PATHS), seed=seed
         )
     first_year = today.year
     return {
         "mode": mode,
-        "years": years,
+        "years": plan.years,
+        "years_to_goal": to_goal,
         "paths": result.paths,
         "seed": seed if mode != "historical" else None,
         "starting_balance": starting_balance,
         "allocation_basis": basis,
-        "allocation": {k: Decimal(repr(v)).quantize(Decimal("0.0001")) for k, v in weights.items()},
+        "allocation": {
+            k: Decimal(repr(v)).quantize(Decimal("0.0001")) for k, v in yearly[0].items()
+        },
+        "glide_path": None
+        if glide is None
+        else [{"year": first_year + k + 1, "equity_share": e} for k, e in enumerate(glide)],
+        "success_definition": "never running out"
+        if plan.goal is None
+        else "real balance at the goal date >= target amount",
         "percentiles": [
             {
                 "year": first_year + int(y),
@@ -165,9 +209,9 @@ def project_goal(
         "success_probability": round(result.success_probability, 6),
         "success_std_error": round(result.success_std_error, 6),
         "target_probability": success_probability,
-        "required_monthly_contribution": _money(needed),
-        "required_contribution_paths": (
-            result.paths if mode == "historical" else min(paths, REQUIRED_PATHS)
-        ),
+        "required_monthly_contribution": _money(needed.monthly),
+        "required_contribution_paths": needed.paths,
+        "required_contribution_probability": round(needed.probability, 6),
+        "required_contribution_std_error": round(needed.std_error, 6),
         "dollars": "today's dollars (deflated by simulated or historical inflation)",
     }

@@ -197,6 +197,13 @@ class Goal(Timestamps, Base):
     )
     linked_account_ids: Mapped[list] = mapped_column(JsonType, nullable=False, default=list)
     allocation: Mapped[dict | None] = mapped_column(JsonType)  # class -> str; None = glide path
+    # retirement: inflation-indexed monthly withdrawal (today's dollars) for retirement_years
+    monthly_withdrawal: Mapped[Decimal] = mapped_column(
+        Amount, nullable=False, default=Decimal(0), server_default="0"
+    )
+    retirement_years: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, default=0, server_default="0"
+    )
     idempotency_key: Mapped[str | None] = mapped_column(String(80))
 
     __table_args__ = (UniqueConstraint("user_id", "idempotency_key"),)

@@ -26,6 +26,7 @@ compares speed).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -43,6 +44,9 @@ class Assumptions:
     fee: float = 0.0025  # annual, fraction of assets
     distribution: str = "normal"  # or "student_t"
     t_df: float = 5.0
+    # glide path: per projection year (expected_return, volatility), overriding the two above;
+    # empty = the same every year
+    path: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,11 +95,22 @@ def _validate(plan: Plan, a: Assumptions | None = None) -> None:
             raise InvalidInput("distribution", "must be 'normal' or 'student_t'")
         if a.distribution == "student_t" and a.t_df <= 2:
             raise InvalidInput("t_df", "must be > 2 for a finite variance")
+        if a.path and len(a.path) < plan.years:
+            raise InvalidInput("path", f"needs one (return, volatility) per year ({plan.years})")
+        if any(r <= -1 or v < 0 for r, v in a.path):
+            raise InvalidInput("path", "returns must be > -100% and volatilities >= 0")
 
 
-def _monthly_params(a: Assumptions) -> tuple[float, float]:
-    s2 = np.log1p(a.volatility**2 / (1 + a.expected_return) ** 2)
-    m = np.log1p(a.expected_return) - s2 / 2
+def _monthly_params(a: Assumptions, years: int) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly log-return mean and volatility for each projection year."""
+    if a.path:
+        mu = np.array([r for r, _ in a.path[:years]], dtype=float)
+        vol = np.array([v for _, v in a.path[:years]], dtype=float)
+    else:
+        mu = np.full(years, a.expected_return, dtype=float)
+        vol = np.full(years, a.volatility, dtype=float)
+    s2 = np.log1p(vol**2 / (1 + mu) ** 2)
+    m = np.log1p(mu) - s2 / 2
     return m / 12, np.sqrt(s2 / 12)
 
 
@@ -126,7 +141,7 @@ def simulate_reference(plan: Plan, a: Assumptions, *, paths: int = 10_000, seed:
     """Straightforward month-by-month loop (the correctness and speed reference)."""
     _validate(plan, a)
     rng = np.random.default_rng(seed)
-    mu_m, sd_m = _monthly_params(a)
+    mu_m, sd_m = _monthly_params(a, plan.years)
     scale = _shock_scale(a)
     fee_f = (1 - a.fee) ** (1 / 12)
     contrib, withdraw = _cash_flows(plan)
@@ -140,7 +155,7 @@ def simulate_reference(plan: Plan, a: Assumptions, *, paths: int = 10_000, seed:
         z = rng.standard_normal(paths)
         if mix is not None:
             z = z / mix[m // 12]
-        growth = np.exp(mu_m + sd_m * scale * z) * fee_f
+        growth = np.exp(mu_m[m // 12] + sd_m[m // 12] * scale * z) * fee_f
         level = level * (1 + infl[m // 12]) ** (1 / 12)
         balance = balance * growth + contrib[m] - withdraw[m] * level
         alive &= balance > 0
@@ -159,7 +174,7 @@ def simulate(plan: Plan, a: Assumptions, *, paths: int = 10_000, seed: int = 0):
     if paths < 1:
         raise InvalidInput("paths", "must be >= 1")
     rng = np.random.default_rng(seed)
-    mu_m, sd_m = _monthly_params(a)
+    mu_m, sd_m = _monthly_params(a, plan.years)
     scale = _shock_scale(a)
     fee_f = (1 - a.fee) ** (1 / 12)
     contrib, withdraw = _cash_flows(plan)
@@ -172,15 +187,15 @@ def simulate(plan: Plan, a: Assumptions, *, paths: int = 10_000, seed: int = 0):
     real_year_end = np.empty((plan.years, paths))
     has_withdrawals = bool(np.any(withdraw))
     tmp = np.empty(paths)
-    shock = sd_m * scale
+    shock = sd_m * scale  # per year
     for y in range(plan.years):
         # One year of shocks at a time: the same stream as drawing month by month, but in
         # blocks that stay in cache.
         z = rng.standard_normal((12, paths))
         if mix is not None:
             z /= mix[y]
-        z *= shock
-        z += mu_m
+        z *= shock[y]
+        z += mu_m[y]
         growth = np.exp(z, out=z)
         growth *= fee_f
         step = monthly_infl[y]
@@ -220,6 +235,73 @@ def project(plan: Plan, a: Assumptions, *, paths: int = 10_000, seed: int = 0) -
     )
 
 
+@dataclass(frozen=True)
+class RequiredContribution:
+    monthly: float  # smallest monthly contribution reaching the target probability
+    probability: float  # success probability at ``monthly`` on the paths of the search
+    std_error: float  # its binomial standard error sqrt(p (1 - p) / paths)
+    paths: int
+
+
+def bisect_contribution(
+    prob, target_probability: float, *, start: float, tolerance: float, maximum: float
+) -> tuple[float, float]:
+    """(contribution, probability there): the smallest contribution, to ``tolerance``, whose
+    ``prob(c)`` reaches the target; ``prob`` must not decrease with c (common random numbers)."""
+    p0 = prob(0.0)
+    if p0 >= target_probability:
+        return 0.0, p0
+    lo, hi = 0.0, max(100.0, start)
+    p_hi = prob(hi)
+    while p_hi < target_probability:
+        lo, hi = hi, hi * 2
+        if hi > maximum:
+            raise InvalidInput(
+                "target_probability", "not reachable with contributions up to the maximum"
+            )
+        p_hi = prob(hi)
+    while hi - lo > tolerance:
+        mid = 0.5 * (lo + hi)
+        p_mid = prob(mid)
+        if p_mid >= target_probability:
+            hi, p_hi = mid, p_mid
+        else:
+            lo = mid
+    return hi, p_hi
+
+
+def solve_contribution(
+    plan: Plan,
+    a: Assumptions,
+    target_probability: float,
+    *,
+    paths: int = 10_000,
+    seed: int = 0,
+    tolerance: float = 1.0,
+    max_contribution: float = 1e6,
+) -> RequiredContribution:
+    """The monthly contribution whose success probability reaches ``target_probability``, on
+    common random numbers (the same seed for every trial), with the probability it reaches on
+    those paths and that estimate's sampling error."""
+    if not 0 < target_probability < 1:
+        raise InvalidInput("target_probability", "must be strictly between 0 and 1")
+    if plan.goal is None and plan.monthly_withdrawal == 0:
+        raise InvalidInput("goal", "set a goal or retirement withdrawals to define success")
+
+    def prob(c: float) -> float:
+        real, alive = simulate(replace(plan, monthly_contribution=c), a, paths=paths, seed=seed)
+        return float(_success(plan, real, alive).mean())
+
+    c, p = bisect_contribution(
+        prob,
+        target_probability,
+        start=plan.monthly_contribution,
+        tolerance=tolerance,
+        maximum=max_contribution,
+    )
+    return RequiredContribution(c, p, float(np.sqrt(p * (1 - p) / paths)), paths)
+
+
 def required_contribution(
     plan: Plan,
     a: Assumptions,
@@ -231,32 +313,42 @@ def required_contribution(
     max_contribution: float = 1e6,
 ) -> float:
     """Smallest monthly contribution (to within ``tolerance`` dollars) whose success
-    probability reaches ``target_probability``, on common random numbers."""
+    probability reaches ``target_probability`` (see ``solve_contribution``)."""
+    return solve_contribution(
+        plan,
+        a,
+        target_probability,
+        paths=paths,
+        seed=seed,
+        tolerance=tolerance,
+        max_contribution=max_contribution,
+    ).monthly
+
+
+def historical_contribution(
+    plan: Plan,
+    stock_share: float | Sequence[float],
+    target_probability: float,
+    *,
+    tolerance: float = 1.0,
+    max_contribution: float = 1e6,
+) -> RequiredContribution:
+    """``solve_contribution`` over the fixed set of historical cycles."""
     if not 0 < target_probability < 1:
         raise InvalidInput("target_probability", "must be strictly between 0 and 1")
-    if plan.goal is None and plan.monthly_withdrawal == 0:
-        raise InvalidInput("goal", "set a goal or retirement withdrawals to define success")
 
     def prob(c: float) -> float:
-        real, alive = simulate(replace(plan, monthly_contribution=c), a, paths=paths, seed=seed)
-        return float(_success(plan, real, alive).mean())
+        return historical(replace(plan, monthly_contribution=c), stock_share).success_probability
 
-    if prob(0.0) >= target_probability:
-        return 0.0
-    lo, hi = 0.0, max(100.0, plan.monthly_contribution)
-    while prob(hi) < target_probability:
-        lo, hi = hi, hi * 2
-        if hi > max_contribution:
-            raise InvalidInput(
-                "target_probability", "not reachable with contributions up to the maximum"
-            )
-    while hi - lo > tolerance:
-        mid = 0.5 * (lo + hi)
-        if prob(mid) >= target_probability:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    c, p = bisect_contribution(
+        prob,
+        target_probability,
+        start=plan.monthly_contribution,
+        tolerance=tolerance,
+        maximum=max_contribution,
+    )
+    n = historical(plan, stock_share).paths
+    return RequiredContribution(c, p, float(np.sqrt(p * (1 - p) / n)), n)
 
 
 def assumptions_for(weights: dict[str, float], **overrides) -> Assumptions:
@@ -278,18 +370,38 @@ def assumptions_for(weights: dict[str, float], **overrides) -> Assumptions:
     return Assumptions(**base)
 
 
+def glide_assumptions(yearly_weights: list[dict[str, float]], **overrides) -> Assumptions:
+    """One allocation per projection year (a glide path) -> Assumptions with a per-year
+    (expected return, volatility) path from the shipped capital-market assumptions; inflation
+    and the other fields as ``assumptions_for`` the first year's allocation."""
+    if not yearly_weights:
+        raise InvalidInput("weights", "need at least one year")
+    yearly = [assumptions_for(w) for w in yearly_weights]
+    path = tuple((a.expected_return, a.volatility) for a in yearly)
+    base = replace(yearly[0], path=path)
+    return replace(base, **overrides)
+
+
 def historical(
-    plan: Plan, stock_share: float, *, fee: float = 0.0025, first_year: int | None = None
+    plan: Plan,
+    stock_share: float | Sequence[float],
+    *,
+    fee: float = 0.0025,
+    first_year: int | None = None,
 ) -> Projection:
     """Replay every historical cycle of ``plan.years`` years from the shipped annual table.
 
     Each cycle starts in a different year (1928, 1929, ...); the portfolio is rebalanced yearly
-    to ``stock_share`` in the S&P 500 and the rest in 10-year Treasuries; inflation is CPI.
+    to ``stock_share`` in the S&P 500 (one share, or one per projection year for a glide path)
+    and the rest in 10-year Treasuries; inflation is CPI.
     Annual returns are spread evenly over the months ((1 + r)^(1/12)).  Success = share of
     cycles that reach the goal / never run out (as FIRECalc and cFIREsim count it).
     """
     _validate(plan)
-    if not 0 <= stock_share <= 1:
+    share = np.broadcast_to(np.asarray(stock_share, dtype=float), (plan.years,))
+    if np.ndim(stock_share) and np.size(stock_share) != plan.years:
+        raise InvalidInput("stock_share", f"give one share or one per year ({plan.years})")
+    if np.any(share < 0) or np.any(share > 1):
         raise InvalidInput("stock_share", "must be between 0 and 1")
     h = reference.historical_returns()
     mask = np.ones(h.years.size, dtype=bool) if first_year is None else h.years >= first_year
@@ -297,9 +409,9 @@ def historical(
     n_cycles = stocks.size - plan.years + 1
     if n_cycles < 1:
         raise InvalidInput("years", f"longer than the {stocks.size} years of history shipped")
-    port = stock_share * stocks + (1 - stock_share) * bonds
     idx = np.arange(plan.years)[:, None] + np.arange(n_cycles)[None, :]
-    growth = ((1 + port[idx]) ** (1 / 12)) * (1 - fee) ** (1 / 12)  # (years, cycles)
+    port = share[:, None] * stocks[idx] + (1 - share[:, None]) * bonds[idx]  # (years, cycles)
+    growth = ((1 + port) ** (1 / 12)) * (1 - fee) ** (1 / 12)
     infl = (1 + cpi[idx]) ** (1 / 12)
     contrib, withdraw = _cash_flows(plan)
     balance = np.full(n_cycles, float(plan.initial_balance))

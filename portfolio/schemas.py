@@ -23,7 +23,8 @@ from marshmallow import (
 
 from common.schemas import Money, StrictSchema, StrId, UTCDateTime, decimal_text
 from common.schemas import to_plain as plain
-from portfolio.goals import KINDS, MODES
+from portfolio.errors import InvalidInput
+from portfolio.goals import KINDS, MODES, check_retirement
 from portfolio.networth import INTERVALS
 from portfolio.optimiser import OBJECTIVES
 
@@ -209,12 +210,27 @@ class GoalFields(StrictSchema):
     )
     linked_account_ids = fields.List(fields.String(), load_default=list)
     allocation = fields.Dict(keys=fields.String(), values=Money(), load_default=None)
+    monthly_withdrawal = Money(load_default=decimal.Decimal(0), validate=_non_negative, places=2)
+    retirement_years = fields.Integer(load_default=0, validate=validate.Range(0, 60))
     idempotency_key = fields.String(load_default=None, validate=validate.Length(1, 80))
 
     @validates("target_date")
     def _future(self, value, **_):
         if value <= dt.datetime.now(dt.UTC).date():
             raise ValidationError("Must be in the future.")
+
+    @validates_schema
+    def _retirement(self, data, partial=None, **_):
+        if partial and not {"monthly_withdrawal", "retirement_years"} <= set(data):
+            return  # a partial update is checked against the stored goal (goal_store.update)
+        try:
+            check_retirement(
+                data.get("kind", "retirement"),
+                data.get("monthly_withdrawal") or 0,
+                data.get("retirement_years") or 0,
+            )
+        except InvalidInput as exc:
+            raise ValidationError(exc.message, exc.field) from None
 
     @validates("allocation")
     def _allocation(self, value, **_):
@@ -289,6 +305,8 @@ class GoalOut(Schema):
     contribution_growth = TrimmedMoney()
     linked_account_ids = fields.List(fields.String())
     allocation = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
+    monthly_withdrawal = TrimmedMoney()
+    retirement_years = fields.Integer()
     glide_path = fields.Boolean()
     created_at = UTCDateTime()
     updated_at = UTCDateTime()

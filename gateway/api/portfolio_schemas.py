@@ -101,6 +101,12 @@ class GoalIn(StrictSchema):
     contribution_growth = DecimalText(metadata={"example": "0.02"})
     linked_account_ids = fields.List(fields.String(validate=validate.Length(1, 120)))
     allocation = weights(allow_none=True)
+    monthly_withdrawal = DecimalText(
+        metadata={"description": "retirement: inflation-indexed monthly spending, today's $"}
+    )
+    retirement_years = fields.Integer(
+        metadata={"description": "retirement: years of withdrawals after the target date"}
+    )
     idempotency_key = fields.String(validate=validate.Length(1, 80))
 
 
@@ -114,6 +120,8 @@ class GoalPatchIn(StrictSchema):
     contribution_growth = DecimalText()
     linked_account_ids = fields.List(fields.String(validate=validate.Length(1, 120)))
     allocation = weights(allow_none=True)
+    monthly_withdrawal = DecimalText()
+    retirement_years = fields.Integer()
 
 
 class ProjectionQuery(StrictSchema):
@@ -289,6 +297,8 @@ class GoalOut(Out):
     contribution_growth = Decimal()
     linked_account_ids = fields.List(fields.String())
     allocation = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
+    monthly_withdrawal = Decimal()
+    retirement_years = fields.Integer()
     glide_path = fields.Boolean()
     created_at = Timestamp()
     updated_at = Timestamp()
@@ -311,16 +321,25 @@ class ProjectionOut(Out):
     mode = fields.String()
     seed = fields.Integer()
     years = fields.Raw()
+    years_to_goal = fields.Integer()
     paths = fields.Integer()
     starting_balance = Decimal()
-    allocation = fields.Raw()
+    allocation = fields.Raw(metadata={"description": "this year's allocation"})
     allocation_basis = fields.Raw()
+    glide_path = fields.Raw(
+        metadata={"description": "[{year, equity_share}] per projection year, or null"}
+    )
+    success_definition = fields.String()
     percentiles = fields.List(fields.Nested(PercentileOut))
     success_probability = fields.Raw()
     success_std_error = fields.Raw()
     target_probability = fields.Raw()
     required_monthly_contribution = fields.Raw()
     required_contribution_paths = fields.Raw()
+    required_contribution_probability = fields.Raw(
+        metadata={"description": "success probability at that contribution on the search's paths"}
+    )
+    required_contribution_std_error = fields.Raw()
     dollars = fields.Raw()
 
 

@@ -183,7 +183,7 @@ def ingested(rpc, token, predicate=lambda h: h["accounts"]):
 
 
 def test_holdings_synced_builds_lots_flags_mismatch_and_is_idempotent(
-    rpc, publish, user, portfolio_db
+    rpc, publish, user, portfolio_db, provisioned
 ):
     user_id, token = user
     payload = holdings_payload(user_id, ira_reported_quantity="12")
@@ -203,6 +203,12 @@ def test_holdings_synced_builds_lots_flags_mismatch_and_is_idempotent(
     # BND's close is six days old: flagged stale (default 3 days)
     assert brk["BND"]["price"]["stale"] is True and "BND" in holdings["stale_prices"]
     assert brk["VTI"]["price"]["stale"] is False
+    # the quotes came through the Redis cache, under this deployment's prefix, with a TTL
+    import redis
+
+    cache = redis.Redis.from_url(provisioned.redis_url)
+    key = f"{provisioned.db_prefix}portfolio:price:provider:VTI"
+    assert cache.get(key) is not None and 0 < cache.ttl(key) <= 900
     ira = by_acct[f"{user_id}-ira"]["positions"][0]
     assert ira["mismatch"] is True and holdings["mismatches"] == 1
     [issue] = ira["issues"]
@@ -411,9 +417,33 @@ def test_goal_crud_projection_validation_and_bola(rpc, publish, user, signer):
         {"allocation": {"gold": "1"}},
         {"kind": "yacht"},
         {"target_amount": 100.5},
+        {"target_date": "2031-02-30"},
+        {"monthly_withdrawal": "1000.00", "retirement_years": 20},  # not a retirement goal
     ):
         with pytest.raises(ValidationFailed):
             rpc.create_goal(token, {**body, "idempotency_key": None, **bad})
+
+    with pytest.raises(ValidationFailed) as exc:  # impossible date on a read, too
+        rpc.net_worth(token, {"start": "2025-13-01", "end": day(0)})
+    assert "start" in exc.value.extra["errors"]
+
+    # a retirement goal: contributions to the date, then 25 years of withdrawals
+    retire = rpc.create_goal(token, {"kind": "retirement", "name": "Retire",
+                                     "target_amount": "1.00", "target_date": day(365 * 10),
+                                     "initial_amount": "250000.00",
+                                     "monthly_contribution": "1000.00",
+                                     "monthly_withdrawal": "2500.00", "retirement_years": 25,
+                                     "allocation": {"us_stocks": "0.6", "us_bonds": "0.4"}})  # fmt: skip
+    assert (retire["monthly_withdrawal"], retire["retirement_years"]) == ("2500.00", 25)
+    proj = rpc.goal_projection(token, {"goal_id": retire["id"], "paths": 1000, "seed": 1,
+                                       "success_probability": 0.9})  # fmt: skip
+    assert proj["success_definition"] == "never running out"
+    assert (proj["years"], proj["years_to_goal"]) == (35, 10)
+    assert proj["required_contribution_probability"] >= 0.9
+    assert proj["required_contribution_std_error"] > 0
+    with pytest.raises(ValidationFailed):  # withdrawals need a duration
+        rpc.update_goal(token, {"goal_id": retire["id"], "retirement_years": 0})
+    rpc.delete_goal(token, {"goal_id": retire["id"]})
 
     assert rpc.delete_goal(token, {"goal_id": goal["id"]})["deleted"] is True
     with pytest.raises(NotFound):

@@ -39,6 +39,24 @@ def test_fast_simulation_is_identical_to_reference_on_same_seed(dist):
     assert (~alive_f).any() and alive_f.any()  # both outcomes present: the check is not vacuous
 
 
+@pytest.mark.parametrize("dist", ["normal", "student_t"])
+def test_glide_path_simulation_is_identical_to_reference_and_uses_each_years_params(dist):
+    plan = Plan(50_000, 6, monthly_contribution=500, retire_after_years=4, monthly_withdrawal=900)
+    path = ((0.09, 0.20), (0.08, 0.17), (0.07, 0.14), (0.06, 0.11), (0.05, 0.08), (0.04, 0.06))
+    a = Assumptions(0.0, 0.0, distribution=dist, path=path)
+    real_f, alive_f = simulate(plan, a, paths=600, seed=3)
+    real_r, alive_r = simulate_reference(plan, a, paths=600, seed=3)
+    assert np.array_equal(real_f, real_r) and np.array_equal(alive_f, alive_r)
+    # a constant path equals the plain assumptions; a different path changes the outcome
+    flat = Assumptions(0.07, 0.14, distribution=dist)
+    same = Assumptions(0.0, 0.0, distribution=dist, path=((0.07, 0.14),) * 6)
+    assert np.array_equal(simulate(plan, flat, paths=600, seed=3)[0],
+                          simulate(plan, same, paths=600, seed=3)[0])  # fmt: skip
+    assert not np.array_equal(real_f, simulate(plan, flat, paths=600, seed=3)[0])
+    with pytest.raises(InvalidInput, match="per year"):
+        simulate(plan, Assumptions(0.0, 0.0, path=path[:3]))
+
+
 def test_reproducible_and_seed_sensitive():
     plan = Plan(10_000, 5, monthly_contribution=100)
     a = project(plan, A, paths=500, seed=1)

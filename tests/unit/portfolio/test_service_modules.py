@@ -7,7 +7,16 @@ from decimal import Decimal
 import pytest
 from marshmallow import ValidationError
 
-from portfolio import goals, holdings_ingest, networth, prices, scan, schemas, valuations
+from portfolio import (
+    goals,
+    holdings_ingest,
+    networth,
+    prices,
+    projection,
+    scan,
+    schemas,
+    valuations,
+)
 from portfolio.errors import InvalidInput
 from portfolio.lots import AccountType, ReportedHolding, TxKind
 
@@ -362,10 +371,97 @@ def test_glide_path_uses_risk_score_and_default_when_missing():
     assert with_score["paths"] == 96 - 10 + 1
 
 
-def test_glide_average_is_less_equity_than_today_near_the_goal():
-    near = goals.equity_share(goals.glide_average(10, 5))
-    far = goals.equity_share(goals.glide_average(10, 40))
-    assert near < far <= 1.0
+def test_glide_path_steps_equity_down_year_by_year_inside_the_simulation():
+    g = {**GOAL, "allocation": None}
+    report = goals.project_goal(g, starting_balance=D(10000), risk_score=9, today=TODAY,
+                                paths=500, seed=1)  # fmt: skip
+    shares = [row["equity_share"] for row in report["glide_path"]]
+    assert len(shares) == report["years"] == 10
+    assert shares[0] == pytest.approx(0.7) and shares[-1] == pytest.approx(0.25)  # 20% + 5%/yr left
+    assert all(b <= a for a, b in zip(shares, shares[1:], strict=False))
+    # the simulation uses the glide, not a fixed mix: equal to a run with the same yearly path
+    yearly = goals.glide_schedule(9, 10, 10)
+    a = projection.glide_assumptions(yearly)
+    plan = projection.Plan(10000.0, 10, 500.0, 0.02, goal=100000.0)
+    direct = projection.project(plan, a, paths=500, seed=1)
+    assert report["success_probability"] == round(direct.success_probability, 6)
+    fixed = goals.project_goal({**GOAL, "allocation": {k: str(v) for k, v in
+                                report["allocation"].items()}}, starting_balance=D(10000),
+                               risk_score=9, today=TODAY, paths=500, seed=1)  # fmt: skip
+    assert fixed["glide_path"] is None
+    # de-risking lowers the spread of outcomes at the goal date
+    last = lambda r: r["percentiles"][-1]["p90"] - r["percentiles"][-1]["p10"]  # noqa: E731
+    assert last(report) < last(fixed)
+
+
+def test_glide_path_in_historical_mode_uses_yearly_stock_shares():
+    g = {**GOAL, "allocation": None}
+    report = goals.project_goal(g, starting_balance=D(10000), risk_score=9, today=TODAY,
+                                mode="historical")  # fmt: skip
+    shares = [row["equity_share"] for row in report["glide_path"]]
+    plan = projection.Plan(10000.0, 10, 500.0, 0.02, goal=100000.0)
+    assert report["success_probability"] == round(
+        projection.historical(plan, shares).success_probability, 6
+    )
+    assert report["success_probability"] != round(
+        projection.historical(plan, shares[0]).success_probability, 6
+    )
+
+
+RETIREMENT = {**GOAL, "kind": "retirement", "allocation": {"us_stocks": "0.6", "us_bonds": "0.4"},
+              "monthly_withdrawal": D(2500), "retirement_years": 25}  # fmt: skip
+
+
+def test_retirement_goal_projects_withdrawals_and_success_is_never_running_out():
+    r = goals.project_goal(RETIREMENT, starting_balance=D(300000), risk_score=None,
+                           today=TODAY, paths=1000, seed=2)  # fmt: skip
+    assert (r["years"], r["years_to_goal"]) == (35, 10) and len(r["percentiles"]) == 35
+    assert r["success_definition"] == "never running out"
+    frugal = goals.project_goal({**RETIREMENT, "monthly_withdrawal": D(1000)},
+                                starting_balance=D(300000), risk_score=None, today=TODAY,
+                                paths=1000, seed=2)  # fmt: skip
+    assert frugal["success_probability"] > r["success_probability"]
+    # balances fall once withdrawals start (median, today's dollars)
+    p50 = [row["p50"] for row in r["percentiles"]]
+    assert max(p50) == max(p50[8:12]) and p50[-1] < p50[10]
+    hist = goals.project_goal(RETIREMENT, starting_balance=D(300000), risk_score=None,
+                              today=TODAY, mode="historical")  # fmt: skip
+    assert hist["paths"] == 96 - 35 + 1 and 0 <= hist["success_probability"] <= 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"monthly_withdrawal": D(100), "retirement_years": 0}, "retirement_years"),
+        ({"monthly_withdrawal": D(0), "retirement_years": 20}, "retirement_years"),
+        ({"kind": "house"}, "monthly_withdrawal"),
+        (
+            {"retirement_years": 60, "target_date": TODAY.replace(year=TODAY.year + 45)},
+            "retirement_years",
+        ),
+        ({"retirement_years": 61}, "retirement_years"),
+    ],
+)
+def test_retirement_fields_are_checked(changes, field):
+    with pytest.raises(InvalidInput) as exc:
+        goals.project_goal({**RETIREMENT, **changes}, starting_balance=D(0), risk_score=None,
+                           today=TODAY, paths=100)  # fmt: skip
+    assert exc.value.field == field
+
+
+def test_required_contribution_reports_its_probability_and_sampling_error():
+    r = goals.project_goal(GOAL, starting_balance=D(10000), risk_score=None, today=TODAY,
+                           paths=2000, seed=5, success_probability=0.8)  # fmt: skip
+    assert r["required_contribution_paths"] == 2000
+    p, se = r["required_contribution_probability"], r["required_contribution_std_error"]
+    assert p >= 0.8 and se == pytest.approx((p * (1 - p) / 2000) ** 0.5, abs=1e-6)
+    # the search stops within $1: a dollar less misses the target on the same paths
+    a = projection.assumptions_for({"us_stocks": 0.6, "us_bonds": 0.4})
+    less = float(r["required_monthly_contribution"]) - 1.0
+    real, alive = projection.simulate(
+        projection.Plan(10000.0, 10, less, 0.02, goal=100000.0), a, paths=2000, seed=5
+    )
+    assert ((real[-1] >= 100000.0) & alive).mean() < 0.8
 
 
 @pytest.mark.parametrize(
@@ -466,9 +562,22 @@ def test_goal_schema_refuses_floats_negatives_past_dates_and_unknown_fields():
         {"target_date": "2001-01-01"},
         {"allocation": {"us_stocks": "0.9"}},
         {"owner": "someone"},
+        {"target_date": "2031-02-30"},  # impossible date
+        {"monthly_withdrawal": "2000.00", "retirement_years": 20},  # a house goal
+        {"kind": "retirement", "monthly_withdrawal": "2000.00"},  # for how long?
+        {"kind": "retirement", "monthly_withdrawal": "-5", "retirement_years": 20},
+        {"kind": "retirement", "monthly_withdrawal": "5", "retirement_years": 61},
     ):
         with pytest.raises(ValidationError):
             schemas.GoalFields().load({**base, **bad})
+    ok = {**base, "kind": "retirement", "monthly_withdrawal": "2000", "retirement_years": 25}
+    loaded = schemas.GoalFields().load(ok)
+    assert (loaded["monthly_withdrawal"], loaded["retirement_years"]) == (D(2000), 25)
+    # a partial update may change one of the two; the stored goal is checked by goal_store
+    assert schemas.GoalUpdateIn().load({"goal_id": "g", "monthly_withdrawal": "1"}) == {
+        "goal_id": "g",
+        "monthly_withdrawal": D(1),
+    }
 
 
 def test_goal_update_is_partial_but_needs_an_id():
