@@ -145,11 +145,17 @@ class World:
                 "POST", "/v1/link/sandbox/public-token", 201, json={"institution_id": INSTITUTION}
             )
             item = self.ok("POST", "/v1/items", 201, json={"public_token": public["public_token"]})
-            holdings = wait_until(lambda: self.ok("GET", "/v1/holdings")["accounts"])
-            assert holdings, "holdings never arrived through aggregation -> portfolio"
+            assert wait_until(self._has_fund_lots), (
+                "no lots arrived through aggregation -> portfolio"
+            )
             return item
 
         return self.once("item", link)
+
+    def _has_fund_lots(self) -> bool:
+        accounts = self.ok("GET", "/v1/holdings")["accounts"]
+        positions = [p for a in accounts for p in a["positions"]]
+        return any(p["lots"] and not p["ticker"].startswith("CUR:") for p in positions)
 
     def transaction(self) -> dict:
         def create():
@@ -258,7 +264,7 @@ def make_plan(world: World) -> Owned:
 
 
 def make_rule(world: World) -> Owned:
-    body = {"category_detailed": "FOOD_AND_DRINK_COFFEE", "description_contains": "no-such-shop"}
+    body = {"category": "FOOD_AND_DRINK_COFFEE", "description_contains": "no-such-shop"}
     rule = world.once("rule", lambda: world.ok("POST", "/v1/rules", 201, json=body))
     path = f"/v1/rules/{rule['id']}"
     return Owned(
