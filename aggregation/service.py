@@ -55,6 +55,7 @@ from aggregation.sync import SyncChanges
 from aggregation.user_data import GONE_AT_PROVIDER
 from aggregation.webhooks import verify_webhook
 from common.config import env_float
+from common.contracts.aggregation import dump_event
 from common.db import new_id, utcnow
 from common.errors import (
     BadRequest,
@@ -295,7 +296,7 @@ class AggregationService(NesteggService):
         return self._sync(item.id)
 
     @rpc
-    @boundary(request=ItemRef())
+    @boundary(request=ItemRef(), step_up=True)
     def delete_item(self, principal, payload):
         user_id_var.set(principal.user_id)
         with self.db.transaction() as session:
@@ -307,14 +308,18 @@ class AggregationService(NesteggService):
                     if exc.error_code not in GONE_AT_PROVIDER:
                         raise domain_error(exc) from None
             account_ids = list(
-                session.scalars(select(Account.id).where(Account.item_id == item.id))
+                session.scalars(
+                    select(Account.provider_account_id).where(Account.item_id == item.id)
+                )
             )
             session.delete(item)  # accounts, snapshots, imported ids cascade
-            # downstream services drop the item's transactions and holdings
+            # downstream services drop the item's transactions and holdings (their rows carry
+            # the provider's account ids, as every aggregation event does)
+            removed = {"user_id": principal.user_id, "item_id": item.id, "account_ids": account_ids}
             self.outbox.add(
                 session,
                 "item_removed",
-                {"item_id": item.id, "account_ids": account_ids},
+                dump_event("item_removed", removed),
                 user_id=principal.user_id,
             )
         self.kit.counters.inc("items_deleted")

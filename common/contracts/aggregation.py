@@ -1,7 +1,8 @@
 """Payloads of the events the aggregation service emits (the envelope's ``data``).
 
 Consumers: ``transactions`` (transactions_synced), ``portfolio`` (balances_updated,
-holdings_synced), ``notifier``/``recommender`` (item_error). Load with these schemas on both
+holdings_synced), ``notifier``/``recommender`` (item_error), ``transactions`` and ``portfolio``
+(item_removed). Load with these schemas on both
 sides; unknown fields raise.
 
 Conventions:
@@ -148,11 +149,22 @@ class ItemError(StrictSchema):
     display_message = fields.String(load_default=None, allow_none=True)
 
 
+class ItemRemoved(StrictSchema):
+    """The user disconnected a bank: drop what came from these (provider) accounts."""
+
+    user_id = fields.String(**ID)
+    item_id = fields.String(**ID)
+    account_ids = fields.List(
+        fields.String(validate=validate.Length(min=1, max=255)), required=True
+    )
+
+
 SCHEMAS = {
     "transactions_synced": TransactionsSynced,
     "balances_updated": BalancesUpdated,
     "holdings_synced": HoldingsSynced,
     "item_error": ItemError,
+    "item_removed": ItemRemoved,
 }
 
 
