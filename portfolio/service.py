@@ -21,12 +21,13 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from common.config import env_float
+from common.contracts.aggregation import load_event
 from common.errors import ValidationFailed
 from common.logging import user_id_var
 from common.nameko_deps import Database, Outbox, Redis, RequestContext
 from common.nameko_events import handles
 from common.rpc import boundary
-from common.schemas import validate_or_raise
+from common.schemas import to_plain, validate_or_raise
 from common.service_base import NesteggService
 from portfolio import (
     checks,
@@ -38,11 +39,12 @@ from portfolio import (
     reports,
     repository,
     sync_events,
+    user_data,
 )
 from portfolio import schemas as s
 from portfolio.context import UserContext
 from portfolio.errors import InvalidInput
-from portfolio.models import OutboxEvent, ProcessedEvent
+from portfolio.models import ErasedUser, OutboxEvent, ProcessedEvent
 
 log = logging.getLogger(__name__)
 READ, WRITE = "portfolio:read", "portfolio:write"
@@ -74,6 +76,7 @@ def _event_day(data: dict, event: dict) -> dt.date:
 class PortfolioService(NesteggService):
     name = "portfolio"
     inbox_model = ProcessedEvent
+    erased_model = ErasedUser
 
     db = Database(name)
     outbox = Outbox(OutboxEvent)
@@ -106,6 +109,24 @@ class PortfolioService(NesteggService):
         data = validate_or_raise(s.BalancesUpdated(), event["data"])
         ctx = self._context(session, data["user_id"])
         sync_events.balances_updated(ctx, data, _event_day(data, event))
+
+    @handles("users", "user_deleted")
+    def on_user_deleted(self, session, event):
+        counts = user_data.erase(session, event["data"]["user_id"])
+        log.info("erased a deleted user's portfolio", extra={"rows_deleted": counts})
+
+    @handles("aggregation", "item_removed")
+    def on_item_removed(self, session, event):
+        data = load_event("item_removed", event["data"])
+        removed = user_data.remove_accounts(session, data["user_id"], data["account_ids"])
+        log.info("dropped a disconnected bank's holdings", extra={"rows_deleted": removed})
+
+    @rpc
+    @boundary(scopes=(READ,), step_up=True)
+    def export_user_data(self, principal):
+        """Every portfolio row of the caller (account export)."""
+        with self.db.transaction() as session:
+            return to_plain(user_data.export(session, principal.user_id))
 
     @handles("users", "risk_profile_updated")
     def on_risk_profile_updated(self, session, event):

@@ -15,6 +15,7 @@ from nameko.rpc import rpc
 from sqlalchemy import delete, exists, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
+from common.contracts.aggregation import load_event
 from common.db import new_id
 from common.errors import NotFound, ValidationFailed
 from common.nameko_deps import Database, Outbox, Redis, RequestContext
@@ -30,6 +31,7 @@ from transactions import (
     recurring,
     rule_store,
     transfers,
+    user_data,
 )
 from transactions import cashflow as cashflow_mod
 from transactions import schemas as s
@@ -37,6 +39,7 @@ from transactions.ledger import plan_sync
 from transactions.models import (
     Budget,
     BudgetAlert,
+    ErasedUser,
     OutboxEvent,
     ProcessedEvent,
     Transaction,
@@ -175,6 +178,7 @@ _ORDER = {
 class TransactionsService(NesteggService):
     name = "transactions"
     inbox_model = ProcessedEvent
+    erased_model = ErasedUser
 
     db = Database(name)
     outbox = Outbox(OutboxEvent)
@@ -182,6 +186,24 @@ class TransactionsService(NesteggService):
     context = RequestContext()
 
     # -- ingest ------------------------------------------------------------------------------
+
+    @handles("users", "user_deleted")
+    def on_user_deleted(self, session, event):
+        counts = user_data.erase(session, event["data"]["user_id"])
+        log.info("erased a deleted user's ledger", extra={"rows_deleted": counts})
+
+    @handles("aggregation", "item_removed")
+    def on_item_removed(self, session, event):
+        data = load_event("item_removed", event["data"])
+        removed = user_data.remove_accounts(session, data["user_id"], data["account_ids"])
+        log.info("dropped a disconnected bank's transactions", extra={"rows_deleted": removed})
+
+    @rpc
+    @boundary(scopes=READ, step_up=True)
+    def export_user_data(self, principal):
+        """The caller's whole ledger, budgets, rules and corrections (account export)."""
+        with self.db.transaction() as session:
+            return to_plain(user_data.export(field_keys(), session, principal.user_id))
 
     @handles("aggregation", "transactions_synced")
     def on_transactions_synced(self, session, event):

@@ -490,3 +490,63 @@ def test_rebalance_execution_needs_step_up_and_is_owned(rpc, publish, user, sign
         rpc.mark_rebalance_executed(fresh, {"plan_id": plan["plan_id"]})
     with pytest.raises(ValidationFailed):
         rpc.rebalance_plan(token, {"new_cash": "-5"})
+
+
+def test_export_disconnect_and_erasure(rpc, publish, user, signer, portfolio_db):
+    """Account export (read scope + recent second factor), ``item_removed`` for one of two
+    accounts, then ``user_deleted``: every row goes and a late holdings event is ignored."""
+    user_id, token = user
+    strong = signer.sign(user_id, scopes=SCOPES, amr=("pwd", "otp"))
+    payload = holdings_payload(user_id)
+    publish("aggregation", "holdings_synced", payload)
+    assert ingested(rpc, token, lambda h: len(h["accounts"]) == 2)
+    goal = rpc.create_goal(
+        token,
+        {
+            "kind": "custom",
+            "name": "Boat",
+            "target_amount": "30000.00",
+            "target_date": day(365 * 3),
+            "monthly_contribution": "300.00",
+            "linked_account_ids": [f"{user_id}-brk", f"{user_id}-ira"],
+            "allocation": {"us_stocks": "0.6", "us_bonds": "0.4"},
+        },
+    )
+    with pytest.raises(StepUpRequired):
+        rpc.export_user_data(token)
+    export = rpc.export_user_data(strong)
+    assert {a["account_id"] for a in export["accounts"]} == {f"{user_id}-brk", f"{user_id}-ira"}
+    assert export["tax_lots"] and export["goals"][0]["id"] == goal["id"]
+    assert all("user_id" not in row for rows in export.values() for row in rows)
+
+    publish(
+        "aggregation",
+        "item_removed",
+        {"user_id": user_id, "item_id": payload["item_id"], "account_ids": [f"{user_id}-ira"]},
+    )
+    assert wait_until(
+        lambda: [a["account_id"] for a in rpc.export_user_data(strong)["accounts"]]
+        == [f"{user_id}-brk"]
+    )
+    after = rpc.export_user_data(strong)
+    assert {lot["account_id"] for lot in after["tax_lots"]} == {f"{user_id}-brk"}
+    assert after["goals"][0]["linked_account_ids"] == [f"{user_id}-brk"]
+
+    deleted = publish("users", "user_deleted", {"user_id": user_id})
+
+    def erased():
+        with portfolio_db.connect() as conn:
+            return conn.execute(
+                text("SELECT 1 FROM erased_users WHERE user_id = :u"), {"u": user_id}
+            ).first()
+
+    assert wait_until(erased), deleted["event_id"]
+    assert all(rows == [] for rows in rpc.export_user_data(strong).values())
+    late = publish("aggregation", "holdings_synced", holdings_payload(user_id))
+    with portfolio_db.connect() as conn:
+        assert wait_until(
+            lambda: conn.execute(
+                text("SELECT 1 FROM inbox WHERE event_id = :e"), {"e": late["event_id"]}
+            ).first()
+        )
+    assert all(rows == [] for rows in rpc.export_user_data(strong).values())
