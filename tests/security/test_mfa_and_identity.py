@@ -2,6 +2,7 @@
 routes over the real users service (security reference A6, A10, B1-B8, C4, C7, D7, E2)."""
 
 import jwt
+import pytest
 
 
 def _amr(token):
@@ -58,6 +59,7 @@ def test_recovery_code_signs_in_once(gw, h):
     assert code is None and page.status_code == 401
 
 
+@pytest.mark.usefixtures("domain_services")  # the export gathers every service
 def test_step_up_rules(gw, h):
     email, _ = gw.register()
     t = gw.login(email)
@@ -85,6 +87,22 @@ def test_step_up_rules(gw, h):
     export = gw.get("/v1/me/export", fresh.access_token)
     assert export.status_code == 200
     assert export.get_json()["profile"]["email"] == email and export.get_json()["mfa_enabled"]
+    # a profile-only token exports the profile and says what it left out
+    assert {o["area"] for o in export.get_json()["omitted"]} == {
+        "bank_connections",
+        "transactions",
+        "investments",
+    }
+    everything = gw.login(
+        email,
+        totp=h.totp_at(seed, 1),  # the next time step: a code is accepted once
+        prompt="login",
+        scope="profile accounts:read transactions:read portfolio:read",
+    )
+    full = gw.get("/v1/me/export", everything.access_token).get_json()
+    assert full["omitted"] == []
+    assert full["bank_connections"] == {"items": [], "balance_history": []}
+    assert full["transactions"]["transactions"] == [] and full["investments"]["goals"] == []
 
 
 def test_read_only_token_on_write_route_is_403(gw):
@@ -230,6 +248,7 @@ def test_register_validation_is_a_problem(gw, h):
     assert extra.status_code == 422
 
 
+@pytest.mark.usefixtures("domain_services")  # the export gathers every service
 def test_personal_fields_round_trip_and_the_ssn_only_ever_shows_its_last_four(gw, h):
     email, created = gw.register(
         phone="+15550100077",

@@ -91,6 +91,7 @@ def _utc(text: str) -> dt.datetime:
     return at
 
 
+@pytest.mark.usefixtures("domain_services")  # the export gathers every service
 def test_security_events_record_who_what_when_where_and_outcome(gw, h):
     """Every kind the issue lists, done over HTTP by one user, is in that user's own log."""
     started = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
