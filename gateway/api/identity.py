@@ -129,6 +129,7 @@ class PasswordResetConfirm(MethodView):
         return rpc.call("users", "reset_password", payload, _context())
 
 
+EXPORT_TIMEOUT = 60.0  # seconds: a ledger of many years is exported in one answer
 # (export key, service, read scope the token needs for that area)
 EXPORT_AREAS = (
     ("bank_connections", "aggregation", "accounts:read"),
@@ -158,7 +159,9 @@ class Export(MethodView):
             if scope not in g.principal.scopes:
                 export["omitted"].append({"area": key, "required_scope": scope})
                 continue
-            export[key] = rpc.call(service, "export_user_data", g.access_token)
+            export[key] = rpc.call(
+                service, "export_user_data", g.access_token, timeout=EXPORT_TIMEOUT
+            )
         return export
 
 

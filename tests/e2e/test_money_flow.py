@@ -271,3 +271,56 @@ def test_money_flows_from_the_bank_to_the_user(stack, client_id, categorizer_mod
     fresh = poll(new_rows, timeout=90)
     assert fresh, f"no new transactions after the webhook; deliveries: {deliveries[-3:]}"
     assert max(t["date"] for t in fresh) > max(t["date"] for t in page["items"])
+
+    # the account export holds what every service has about the user (step-up is still fresh)
+    export = api.call("GET", "/v1/me/export")
+    assert export["omitted"] == [] and export["profile"]["email"] == email
+    assert len(export["transactions"]["transactions"]) >= len(page["items"])
+    assert [i["item_id"] for i in export["bank_connections"]["items"]] == [item["item_id"]]
+    assert [g["id"] for g in export["investments"]["goals"]] == [goal["id"]]
+    assert access_token not in str(export)
+
+    # deleting the account erases it in every service, and ends the bank connection at Plaid
+    import jwt
+
+    user_id = jwt.decode(api.token, options={"verify_signature": False})["sub"]
+    api.call("DELETE", "/v1/me", 204)
+    assert (
+        requests.get(
+            f"{base}/v1/me", headers={"Authorization": f"Bearer {api.token}"}, timeout=30
+        ).status_code
+        == 401
+    )
+    from sqlalchemy import create_engine, text
+
+    def rows(service, table):
+        engine = create_engine(stack.settings.database_url(service))
+        try:
+            with engine.connect() as conn:
+                query = text(f"SELECT count(*) FROM {table} WHERE user_id = :u")  # noqa: S608
+                return conn.execute(query, {"u": user_id}).scalar()
+        finally:
+            engine.dispose()
+
+    places = [
+        ("aggregation", "items"),
+        ("transactions", "transactions"),
+        ("portfolio", "accounts"),
+        ("portfolio", "goals"),
+    ]
+    assert poll(lambda: all(rows(s, t) == 0 for s, t in places), timeout=60), [
+        (s, t, rows(s, t)) for s, t in places
+    ]
+    gone = requests.post(
+        f"{stack.plaid_url}/accounts/get",
+        json={
+            "client_id": "nestegg-sandbox-client",
+            "secret": "nestegg-sandbox-secret",
+            "access_token": access_token,
+        },
+        timeout=30,
+    )
+    assert gone.status_code == 400 and gone.json()["error_code"] in (
+        "ITEM_NOT_FOUND",
+        "INVALID_ACCESS_TOKEN",
+    ), gone.text
