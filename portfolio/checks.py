@@ -9,13 +9,7 @@ from __future__ import annotations
 
 from portfolio import repository, scan
 from portfolio.context import UserContext
-
-
-def _target(ctx: UserContext) -> scan.Target:
-    return scan.target_for(
-        repository.target_override(ctx.session, ctx.user_id),
-        repository.risk_profile(ctx.session, ctx.user_id),
-    )
+from portfolio.reports import target as _target
 
 
 def drift(ctx: UserContext) -> None:

@@ -53,6 +53,7 @@ from transactions.store import (
     analysis_rows,
     anomaly_row,
     apply_record,
+    budget_to_api,
     merchant_key_of,
     read_details,
     read_notes,
@@ -358,19 +359,7 @@ class TransactionsService(NesteggService):
         rows, transfer_set = self._analysis(
             session, budget.user_id, start, budgets.month_end(month)
         )
-        return budgets.progress(self._budget_dict(budget), rows, month, transfer_set)
-
-    @staticmethod
-    def _budget_dict(budget: Budget) -> dict:
-        return {
-            "id": budget.id,
-            "category": budget.category,
-            "level": budget.level,
-            "amount": budget.amount,
-            "currency": budget.currency,
-            "rollover": budget.rollover,
-            "start_month": budget.start_month,
-        }
+        return budgets.progress(budget_to_api(budget), rows, month, transfer_set)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -782,7 +771,7 @@ class TransactionsService(NesteggService):
         return to_plain(result)
 
     def _budget_out(self, session, budget: Budget, month: dt.date) -> dict:
-        out = self._budget_dict(budget)
+        out = budget_to_api(budget)
         out["progress"] = (
             self._progress(session, budget, month) if month >= budget.start_month else None
         )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from common.crypto import CipherContext, FieldCipher, get_key_provider
 from transactions import categorization
 from transactions.ledger import description_of, merchant_text
-from transactions.models import CategoryCorrection, Transaction, TransactionSplit
+from transactions.models import Budget, CategoryCorrection, Transaction, TransactionSplit
 from transactions.search_index import index_tokens, keyed_tag, query_tokens, user_key
 
 USER_CATEGORY_SOURCE = "user"
@@ -163,6 +163,18 @@ def categorize_rows(
         row.category_source = result["source"]
         row.category_rule_id = result.get("rule_id") if result["source"] == "rule" else None
         row.category_confidence = Decimal(str(round(float(result["confidence"]), 4)))
+
+
+def budget_to_api(budget: Budget) -> dict[str, Any]:
+    return {
+        "id": budget.id,
+        "category": budget.category,
+        "level": budget.level,
+        "amount": budget.amount,
+        "currency": budget.currency,
+        "rollover": budget.rollover,
+        "start_month": budget.start_month,
+    }
 
 
 def to_api(keys: FieldKeys, row: Transaction, splits: list[TransactionSplit]) -> dict[str, Any]:

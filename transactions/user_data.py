@@ -24,21 +24,9 @@ from transactions.models import (
     Transaction,
     TransactionSplit,
 )
-from transactions.store import FieldKeys, to_api
+from transactions.store import FieldKeys, budget_to_api, to_api
 
 EXPORT_BATCH = 1_000
-
-
-def _budget(budget: Budget) -> dict[str, Any]:
-    return {
-        "id": budget.id,
-        "category": budget.category,
-        "level": budget.level,
-        "amount": budget.amount,
-        "currency": budget.currency,
-        "rollover": budget.rollover,
-        "start_month": budget.start_month,
-    }
 
 
 def _transactions(keys: FieldKeys, session: Session, user_id: str) -> list[dict[str, Any]]:
@@ -65,7 +53,7 @@ def export(keys: FieldKeys, session: Session, user_id: str) -> dict[str, Any]:
     return {
         "transactions": _transactions(keys, session, user_id),
         "budgets": [
-            _budget(b)
+            budget_to_api(b)
             for b in session.scalars(
                 select(Budget).where(Budget.user_id == user_id).order_by(Budget.created_at)
             )

@@ -45,7 +45,10 @@ def e2e_deployment(settings):
 
     from common import provision
 
-    env = {**E2E_ENV, "NESTEGG_STATE_DIR": str(Path(os.environ["NESTEGG_STATE_DIR"]).parent / "e2e")}
+    env = {
+        **E2E_ENV,
+        "NESTEGG_STATE_DIR": str(Path(os.environ["NESTEGG_STATE_DIR"]).parent / "e2e"),
+    }
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
     try:

@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urljoin
 
 import pytest
 import requests
+from _support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -24,16 +25,6 @@ SCOPES = (
     "profile:read profile:write accounts:read accounts:link accounts:write "
     "transactions:read transactions:write portfolio:read portfolio:write offline_access"
 )
-
-
-def poll(predicate, timeout: float, interval: float = 0.5):
-    """The first truthy value of ``predicate()``, or None after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +117,12 @@ def sign_in(base: str, client_id: str, email: str, totp: str | None = None) -> d
     return token.json()
 
 
+def sandbox_call(stack, path: str, timeout: float = 30, **body) -> requests.Response:
+    """POST to the Plaid sandbox with the deployment's client id and secret."""
+    credentials = {"client_id": "nestegg-sandbox-client", "secret": "nestegg-sandbox-secret"}
+    return requests.post(f"{stack.plaid_url}{path}", json={**credentials, **body}, timeout=timeout)
+
+
 def sandbox_access_token(stack, accounts: list[dict]) -> str:
     """The sandbox's access token of the one Item this test linked: sandbox tokens are derived
     from the seed and the Item's ordinal (docs/plaid-sandbox.md); confirmed by the masks."""
@@ -134,15 +131,7 @@ def sandbox_access_token(stack, accounts: list[dict]) -> str:
     masks = {a["mask"] for a in accounts}
     for ordinal in range(1, 6):
         candidate = token("access", f"{stack.plaid_seed}/item/{ordinal}")
-        response = requests.post(
-            f"{stack.plaid_url}/accounts/get",
-            json={
-                "client_id": "nestegg-sandbox-client",
-                "secret": "nestegg-sandbox-secret",
-                "access_token": candidate,
-            },
-            timeout=30,
-        )
+        response = sandbox_call(stack, "/accounts/get", access_token=candidate)
         if response.ok and {a["mask"] for a in response.json()["accounts"]} == masks:
             return candidate
     raise AssertionError("the linked Item was not found in the sandbox")
@@ -182,7 +171,7 @@ def test_money_flows_from_the_bank_to_the_user(stack, client_id, categorizer_mod
         page = api.call("GET", "/v1/transactions", params={"limit": 500})
         return page if len(page["items"]) >= 100 else None
 
-    page = poll(first_page, timeout=120)
+    page = wait_until(first_page, timeout=120)
     assert page, "no transactions reached the user"
     amounts = [Decimal(t["amount"]) for t in page["items"]]
     assert any(a < 0 for a in amounts) and any(a > 0 for a in amounts)
@@ -196,14 +185,14 @@ def test_money_flows_from_the_bank_to_the_user(stack, client_id, categorizer_mod
     items = api.call("GET", "/v1/items")["items"]
     assert items[0]["health"]["status"] == "healthy"
 
-    holdings = poll(lambda: api.call("GET", "/v1/holdings")["accounts"], timeout=60)
+    holdings = wait_until(lambda: api.call("GET", "/v1/holdings")["accounts"], timeout=60)
     assert holdings, "no holdings reached the user"
     positions = [p for a in holdings for p in a["positions"]]
     funds = [p for p in positions if not p["ticker"].startswith("CUR:")]
     assert funds and all(Decimal(p["market_value"]) > 0 for p in funds), positions
 
     today = dt.date.today()
-    worth = poll(
+    worth = wait_until(
         lambda: api.call(
             "GET",
             "/v1/net-worth",
@@ -237,26 +226,13 @@ def test_money_flows_from_the_bank_to_the_user(stack, client_id, categorizer_mod
     # the bank gets new activity; its signed webhook reaches the gateway; new rows appear
     before = {t["id"] for t in page["items"]}
     access_token = sandbox_access_token(stack, item["accounts"])
-    advanced = requests.post(
-        f"{stack.plaid_url}/sandbox/admin/advance",
-        json={
-            "client_id": "nestegg-sandbox-client",
-            "secret": "nestegg-sandbox-secret",
-            "access_token": access_token,
-            "days": 5,
-        },
-        timeout=60,
+    advanced = sandbox_call(
+        stack, "/sandbox/admin/advance", timeout=60, access_token=access_token, days=5
     )
     assert advanced.ok, advanced.text
-    deliveries = requests.post(
-        f"{stack.plaid_url}/sandbox/admin/webhooks",
-        json={
-            "client_id": "nestegg-sandbox-client",
-            "secret": "nestegg-sandbox-secret",
-            "wait_seconds": 10,
-        },
-        timeout=30,
-    ).json()["deliveries"]
+    deliveries = sandbox_call(stack, "/sandbox/admin/webhooks", wait_seconds=10).json()[
+        "deliveries"
+    ]
     accepted = [
         d for d in deliveries
         if d["webhook_code"] == "SYNC_UPDATES_AVAILABLE" and d["status"] == 200
@@ -268,7 +244,7 @@ def test_money_flows_from_the_bank_to_the_user(stack, client_id, categorizer_mod
         fresh = [t for t in latest_page["items"] if t["id"] not in before]
         return fresh
 
-    fresh = poll(new_rows, timeout=90)
+    fresh = wait_until(new_rows, timeout=90)
     assert fresh, f"no new transactions after the webhook; deliveries: {deliveries[-3:]}"
     assert max(t["date"] for t in fresh) > max(t["date"] for t in page["items"])
 
@@ -308,18 +284,10 @@ def test_money_flows_from_the_bank_to_the_user(stack, client_id, categorizer_mod
         ("portfolio", "accounts"),
         ("portfolio", "goals"),
     ]
-    assert poll(lambda: all(rows(s, t) == 0 for s, t in places), timeout=60), [
+    assert wait_until(lambda: all(rows(s, t) == 0 for s, t in places), timeout=60), [
         (s, t, rows(s, t)) for s, t in places
     ]
-    gone = requests.post(
-        f"{stack.plaid_url}/accounts/get",
-        json={
-            "client_id": "nestegg-sandbox-client",
-            "secret": "nestegg-sandbox-secret",
-            "access_token": access_token,
-        },
-        timeout=30,
-    )
+    gone = sandbox_call(stack, "/accounts/get", access_token=access_token)
     assert gone.status_code == 400 and gone.json()["error_code"] in (
         "ITEM_NOT_FOUND",
         "INVALID_ACCESS_TOKEN",

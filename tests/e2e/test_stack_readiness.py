@@ -17,8 +17,11 @@ def readyz(stack):
 
 def service_states(body) -> dict[str, bool]:
     checks = body["checks"]
-    return {name.split(":", 1)[1]: check["status"] == "ok"
-            for name, check in checks.items() if name.startswith("service:")}
+    return {
+        name.split(":", 1)[1]: check["status"] == "ok"
+        for name, check in checks.items()
+        if name.startswith("service:")
+    }
 
 
 def wait_for(stack, want_status, predicate, timeout):
@@ -57,8 +60,9 @@ def test_a_killed_service_is_reported_down_within_10s_and_recovers(stack):
 
 
 def test_health_endpoints_and_request_id(stack):
-    response = requests.get(f"{stack.gateway_url}/healthz", headers={"X-Request-ID": "e2e-abc-123"},
-                            timeout=5)
+    response = requests.get(
+        f"{stack.gateway_url}/healthz", headers={"X-Request-ID": "e2e-abc-123"}, timeout=5
+    )
     assert response.status_code == 200
     assert response.headers["X-Request-ID"] == "e2e-abc-123"
     missing = requests.get(f"{stack.gateway_url}/nope", timeout=5)

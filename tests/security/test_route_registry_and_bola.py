@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import importlib.util
 import itertools
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from _support.waiting import wait_until
 from flask import g
 from flask.views import MethodView
 
@@ -103,13 +104,7 @@ class Owned:
     made_as: str | None = None  # the World object it is (orders the owner's final DELETEs)
 
 
-def wait_until(predicate, timeout: float = 120.0, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
+wait_until = functools.partial(wait_until, timeout=120.0, interval=0.5)
 
 
 class World:

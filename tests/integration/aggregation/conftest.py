@@ -11,6 +11,7 @@ from datetime import date
 import plaid
 import pytest
 import requests
+from _support.waiting import wait_until
 from nameko.testing.services import entrypoint_hook
 from plaid.api import plaid_api
 from sqlalchemy import text
@@ -25,15 +26,6 @@ from common.principal import TokenSigner
 ANCHOR = date(2025, 6, 30)
 PROBE_TABLE = "it_agg_probe_txns"
 PROBE_EVENTS = "it_agg_probe_events"
-
-
-def wait_until(predicate, timeout=30.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
 
 
 class TransactionsProbe:

@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from _support.categorizer_data import SIX
 from sqlalchemy import text
 
 from common.db import make_engine, make_session_factory, transaction
@@ -18,14 +19,6 @@ from transactions.correction_export import corrected_training_rows
 from transactions.models import Transaction
 from transactions.store import USER_CATEGORY_SOURCE, FieldKeys, write_details
 
-SIX = {
-    "FOOD_AND_DRINK_COFFEE",
-    "TRANSPORTATION_GAS",
-    "INCOME_SALARY",
-    "FOOD_AND_DRINK_GROCERIES",
-    "BANK_FEES_OVERDRAFT_FEES",
-    "RENT_AND_UTILITIES_WATER",
-}
 # a made-up brand at a coffee-sized amount, which the corpus-only model calls coffee; users say
 # it is their water utility (odd on purpose: only their corrections can teach that)
 LABEL = "RENT_AND_UTILITIES_WATER"

@@ -1,10 +1,11 @@
 """The outbox hands events to other services exactly once, even when relayed twice."""
 
-import time
+import functools
 import urllib.parse
 
 import pytest
 import requests
+from _support.waiting import wait_until
 from kombu import Connection
 from sqlalchemy import text, update
 
@@ -18,13 +19,7 @@ from common.outbox import OutboxRelay, Unroutable, kombu_publisher, record
 pytestmark = pytest.mark.integration
 
 
-def wait_until(predicate, timeout=20.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
+wait_until = functools.partial(wait_until, timeout=20.0, interval=0.05)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ files cannot import this conftest).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import http.server
 import json
 import socket
@@ -27,6 +28,7 @@ import uuid
 
 import pytest
 import requests
+from _support.waiting import wait_until
 
 ALL_SCOPES = (
     "profile:read profile:write accounts:read accounts:link accounts:write "
@@ -42,16 +44,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(predicate, timeout: float = 60.0, interval: float = 0.25):
-    """Poll ``predicate`` until it returns something truthy; return it, or None on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(interval)
+wait_until = functools.partial(wait_until, timeout=60.0, interval=0.25)
 
 
 # --- infrastructure --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from _support.waiting import wait_until
 from sqlalchemy import text
 
 from common import rpc as common_rpc
@@ -22,16 +23,6 @@ from common.principal import TokenSigner
 pytestmark = pytest.mark.integration
 TODAY = dt.datetime.now(dt.UTC).date()
 SCOPES = ("portfolio:read", "portfolio:write")
-
-
-def wait_until(predicate, timeout=30.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return None
 
 
 def day(offset: int) -> str:
@@ -525,8 +516,10 @@ def test_export_disconnect_and_erasure(rpc, publish, user, signer, portfolio_db)
         {"user_id": user_id, "item_id": payload["item_id"], "account_ids": [f"{user_id}-ira"]},
     )
     assert wait_until(
-        lambda: [a["account_id"] for a in rpc.export_user_data(strong)["accounts"]]
-        == [f"{user_id}-brk"]
+        lambda: (
+            [a["account_id"] for a in rpc.export_user_data(strong)["accounts"]]
+            == [f"{user_id}-brk"]
+        )
     )
     after = rpc.export_user_data(strong)
     assert {lot["account_id"] for lot in after["tax_lots"]} == {f"{user_id}-brk"}

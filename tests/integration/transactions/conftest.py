@@ -7,22 +7,18 @@ transactions inbox records the event.
 """
 
 import datetime as dt
+import functools
 import time
 import uuid
 
 import pytest
+from _support.waiting import wait_until
 from sqlalchemy import text
 
 SCOPES = ("transactions:read", "transactions:write")
 
 
-def wait_until(predicate, timeout=30.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
+wait_until = functools.partial(wait_until, timeout=30.0, interval=0.05)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pytest
+from _support.categorizer_data import SIX
 
 from transactions.categorizer.corpus_gen import load_corpus
 from transactions.categorizer.features import feature_row
@@ -40,14 +41,7 @@ def trained(thinned_corpus):
 @pytest.fixture(scope="session")
 def tiny_model(corpus):
     """A seconds-to-train model on six categories, for store / CLI plumbing tests."""
-    wanted = {
-        "FOOD_AND_DRINK_COFFEE",
-        "TRANSPORTATION_GAS",
-        "INCOME_SALARY",
-        "FOOD_AND_DRINK_GROCERIES",
-        "BANK_FEES_OVERDRAFT_FEES",
-        "RENT_AND_UTILITIES_WATER",
-    }
+    wanted = SIX
     rows = [r for r in corpus if r["category_detailed"] in wanted and r["family"] == "A"]
     features = [feature_row(r["description"], r["amount"], r["payment_channel"]) for r in rows]
     return fit_model(

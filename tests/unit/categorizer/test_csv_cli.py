@@ -3,21 +3,13 @@ import gzip
 import json
 
 import pytest
+from _support.categorizer_data import SIX
 
 from transactions.categorizer import cli
 from transactions.categorizer.corpus_gen import CORPUS_COLUMNS
 from transactions.categorizer.csv_io import CsvInputError, categorize_csv
 from transactions.categorizer.engine import CategorizationEngine
 from transactions.categorizer.training import main_train
-
-SIX = {
-    "FOOD_AND_DRINK_COFFEE",
-    "TRANSPORTATION_GAS",
-    "INCOME_SALARY",
-    "FOOD_AND_DRINK_GROCERIES",
-    "BANK_FEES_OVERDRAFT_FEES",
-    "RENT_AND_UTILITIES_WATER",
-}
 
 
 def write(path, text):

@@ -1,17 +1,9 @@
 import pytest
+from _support.categorizer_data import SIX
 
 from transactions.categorizer.errors import InvalidTransaction
 from transactions.categorizer.features import feature_row
 from transactions.categorizer.training import merchant_split, text_progress, train
-
-SIX = {
-    "FOOD_AND_DRINK_COFFEE",
-    "TRANSPORTATION_GAS",
-    "INCOME_SALARY",
-    "FOOD_AND_DRINK_GROCERIES",
-    "BANK_FEES_OVERDRAFT_FEES",
-    "RENT_AND_UTILITIES_WATER",
-}
 
 
 @pytest.fixture(scope="module")
