@@ -47,7 +47,9 @@ def raw_responder(uri: str, ready) -> None:
 
         def on_request(body, message):
             producer.publish(
-                body, routing_key=message.properties["reply_to"], serializer="json",
+                body,
+                routing_key=message.properties["reply_to"],
+                serializer="json",
                 correlation_id=message.properties["correlation_id"],
             )
             message.ack()
@@ -67,8 +69,9 @@ class RawClient:
         self.reply = Queue(f"bench-reply-{uuid.uuid4().hex}", exclusive=True, auto_delete=True)
         self.producer = Producer(self.channel)
         self.replies = {}
-        self.consumer = Consumer(self.channel, [self.reply], callbacks=[self._on_reply],
-                                 accept=["json"])
+        self.consumer = Consumer(
+            self.channel, [self.reply], callbacks=[self._on_reply], accept=["json"]
+        )
         self.consumer.consume()
 
     def _on_reply(self, body, message):
@@ -77,8 +80,13 @@ class RawClient:
 
     def call(self):
         correlation_id = uuid.uuid4().hex
-        self.producer.publish({"args": [], "kwargs": {}}, routing_key=RAW_QUEUE, serializer="json",
-                              reply_to=self.reply.name, correlation_id=correlation_id)
+        self.producer.publish(
+            {"args": [], "kwargs": {}},
+            routing_key=RAW_QUEUE,
+            serializer="json",
+            reply_to=self.reply.name,
+            correlation_id=correlation_id,
+        )
         while correlation_id not in self.replies:
             self.conn.drain_events(timeout=5)
         return self.replies.pop(correlation_id)
@@ -99,8 +107,9 @@ def main(argv=None) -> int:
     provision.setup_all(settings)
     stack = Stack(settings)
     ready = multiprocessing.Event()
-    responder = multiprocessing.Process(target=raw_responder, args=(admin_uri(settings), ready),
-                                        daemon=True)
+    responder = multiprocessing.Process(
+        target=raw_responder, args=(admin_uri(settings), ready), daemon=True
+    )
     responder.start()
     stack.start_service("users")
     gateway_uri = settings.amqp_uri("gateway")
@@ -126,8 +135,9 @@ def main(argv=None) -> int:
                 for _ in range(rounds):
                     samples["raw_kombu"] += timed(raw.call, args.n // rounds, warmup=5)
                     samples["bare_nameko"] += timed(proxy.users.ping, args.n // rounds, warmup=5)
-                    samples["gateway_pool"] += timed(lambda: pool.call("users", "ping"),
-                                                     args.n // rounds, warmup=5)
+                    samples["gateway_pool"] += timed(
+                        lambda: pool.call("users", "ping"), args.n // rounds, warmup=5
+                    )
             finally:
                 pool.close()
             for name, values in samples.items():
@@ -138,9 +148,11 @@ def main(argv=None) -> int:
 
     ratios = {
         "gateway_pool_over_bare_p95": round(
-            results["gateway_pool"]["p95_ms"] / results["bare_nameko"]["p95_ms"], 3),
+            results["gateway_pool"]["p95_ms"] / results["bare_nameko"]["p95_ms"], 3
+        ),
         "bare_over_raw_kombu_p95": round(
-            results["bare_nameko"]["p95_ms"] / results["raw_kombu"]["p95_ms"], 3),
+            results["bare_nameko"]["p95_ms"] / results["raw_kombu"]["p95_ms"], 3
+        ),
     }
     print(f"{'path':<14}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}")
     for name, figures in results.items():
@@ -149,9 +161,14 @@ def main(argv=None) -> int:
         print(f"{name}: {value}x")
     goal_met = ratios["gateway_pool_over_bare_p95"] <= 2.0
     print(f"goal (gateway pool <= 2x bare nameko at p95): {'met' if goal_met else 'NOT met'}")
-    path = write_result("rpc_overhead", {"results": results, "ratios": ratios,
-                                         "goal": {"gateway_pool_over_bare_p95_max": 2.0,
-                                                  "met": goal_met}})
+    path = write_result(
+        "rpc_overhead",
+        {
+            "results": results,
+            "ratios": ratios,
+            "goal": {"gateway_pool_over_bare_p95_max": 2.0, "met": goal_met},
+        },
+    )
     print(f"wrote {path}")
     return 0
 

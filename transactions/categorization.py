@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from transactions.categorizer import taxonomy
+from transactions.categorizer.cache import PredictionCache, RedisCache
 from transactions.categorizer.corrections import lookup_correction
 from transactions.categorizer.engine import CategorizationEngine
 from transactions.categorizer.errors import CategorizerError
@@ -66,6 +67,16 @@ def _none(key: str | None) -> dict[str, Any]:
     }
 
 
+def redis_prediction_cache() -> PredictionCache | None:
+    """The service's prediction cache: Redis (keys carry the model version, so a new model
+    never reads an old answer), unless ``NESTEGG_CATEGORY_CACHE=off``."""
+    from common import config
+
+    if config.env("NESTEGG_CATEGORY_CACHE", "redis") == "off":
+        return None
+    return RedisCache(url=config.load().redis_url)
+
+
 class Categorizer:
     """Categorises plain transaction dicts: ``description``, ``amount`` (Decimal, negative =
     out), ``user_id`` and optional ``merchant_name``, ``account_id``, ``payment_channel``,
@@ -73,9 +84,16 @@ class Categorizer:
 
     MODEL_RETRY_SECONDS = 60.0
 
-    def __init__(self, engine: CategorizationEngine | None = None, *, load_model: bool = True):
+    def __init__(
+        self,
+        engine: CategorizationEngine | None = None,
+        *,
+        load_model: bool = True,
+        cache: PredictionCache | None = None,
+    ):
         self._engine = engine
         self._load_model = load_model and engine is None
+        self._cache = cache
         self._lock = threading.Lock()
         self._checked_at = 0.0
 
@@ -97,7 +115,7 @@ class Categorizer:
                         model = load_model(store_from_env())
                     except Exception as exc:  # no trained model yet: rules/corrections/provider
                         log.warning("no categorisation model loaded: %s", type(exc).__name__)
-                self._engine = CategorizationEngine(model)
+                self._engine = CategorizationEngine(model, cache=self._cache)
             return self._engine
 
     def categorize_many(

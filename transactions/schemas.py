@@ -78,6 +78,18 @@ class ManualTransactionIn(StrictSchema):
     occurred_at = UTCDateTime(allow_none=True)
 
 
+class SuggestCategoryIn(StrictSchema):
+    """A transaction the user is about to enter (or a bank line), to be categorised."""
+
+    description = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    amount = Money(places=4, required=True)
+    merchant_name = fields.String(allow_none=True, validate=validate.Length(max=120))
+    account_id = fields.String(allow_none=True, validate=SHORT_ID)
+    payment_channel = fields.String(
+        load_default="other", validate=validate.OneOf(["online", "in store", "other"])
+    )
+
+
 class BudgetIn(StrictSchema):
     category = fields.String(required=True, validate=validate.Length(min=1, max=96))
     amount = Money(places=4, required=True)

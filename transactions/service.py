@@ -61,6 +61,7 @@ from transactions.store import (
     to_api,
     write_details,
 )
+from transactions.suggest import suggest
 
 log = logging.getLogger(__name__)
 READ, WRITE = ("transactions:read",), ("transactions:write",)
@@ -69,7 +70,7 @@ ANOMALY_HISTORY_DAYS = 400
 RECURRING_HISTORY_DAYS = 730
 EXPORT_MAX_ROWS = 50_000
 _keys: FieldKeys | None = None
-_categorizer = categorization.Categorizer()
+_categorizer = categorization.Categorizer(cache=categorization.redis_prediction_cache())
 
 
 def field_keys() -> FieldKeys:
@@ -198,6 +199,14 @@ class TransactionsService(NesteggService):
         data = load_event("item_removed", event["data"])
         removed = user_data.remove_accounts(session, data["user_id"], data["account_ids"])
         log.info("dropped a disconnected bank's transactions", extra={"rows_deleted": removed})
+
+    @rpc
+    @boundary(request=s.SuggestCategoryIn(), scopes=READ)
+    def suggest_category(self, principal, payload):
+        """What the categoriser says of a transaction the user is about to enter."""
+        with self.db.transaction() as session:
+            found = suggest(field_keys(), session, _categorizer, principal.user_id, payload)
+        return to_plain(found)
 
     @rpc
     @boundary(scopes=READ, step_up=True)

@@ -137,6 +137,19 @@ class Categories(MethodView):
         return call("list_categories")
 
 
+@blp.route("/categories/suggest", methods=["POST"])
+@require_auth(READ)
+@blp.arguments(s.SuggestCategoryIn)
+@blp.response(200, s.SuggestCategoryOut)
+@blp.doc(
+    summary="Categorise a transaction before it is stored (your rules, your corrections, model)",
+    description="Nothing is stored. Below the confidence gate the answer is uncategorised with "
+    "the top three suggestions.",
+)
+def suggest_category(payload):
+    return call("suggest_category", payload)
+
+
 @blp.route("/budgets")
 class Budgets(MethodView):
     @require_auth(READ)

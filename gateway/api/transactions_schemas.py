@@ -96,6 +96,18 @@ class SplitIn(StrictSchema):
     )
 
 
+class SuggestCategoryIn(StrictSchema):
+    description = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"example": "POS DEBIT BLUE BOTTLE COFFEE #0042 OAKLAND CA"},
+    )
+    amount = amount(required=True)
+    merchant_name = fields.String(allow_none=True, validate=validate.Length(max=120))
+    account_id = fields.String(allow_none=True, validate=ID)
+    payment_channel = fields.String(validate=validate.OneOf(["online", "in store", "other"]))
+
+
 class BudgetIn(StrictSchema):
     category = fields.String(required=True, validate=CATEGORY)
     amount = DecimalText(required=True, places=4, metadata={"example": "400.00"})
@@ -188,6 +200,25 @@ class CategoryOut(Out):
 class CategoriesOut(Out):
     taxonomy = fields.String()
     categories = fields.List(fields.Nested(CategoryOut))
+
+
+class SuggestionOut(Out):
+    category_detailed = fields.String()
+    category_primary = fields.String()
+    confidence = fields.Float()
+
+
+class SuggestCategoryOut(Out):
+    category_primary = fields.String(allow_none=True)
+    category_detailed = fields.String(allow_none=True)
+    confidence = fields.Float(metadata={"description": "calibrated probability (1 for rules)"})
+    source = fields.String(metadata={"description": "rule | correction | model | provider | none"})
+    rule_id = fields.String(allow_none=True)
+    suggestions = fields.List(
+        fields.Nested(SuggestionOut),
+        metadata={"description": "when uncategorised (below the confidence gate): the top three"},
+    )
+    model_version = fields.String(allow_none=True)
 
 
 class BudgetOut(Out):

@@ -156,6 +156,28 @@ def test_categories_and_csv_export(linked):
     assert bad.status_code == 422
 
 
+def test_category_suggestion_stores_nothing_and_refuses_bad_input(linked):
+    user = linked.user
+    before = len(user.ok("GET", "/v1/transactions", query_string={"limit": 500})["items"])
+    body = {"description": "CHECKCARD 0412 SHELL OIL 57444 HOUSTON TX", "amount": "-41.20"}
+    answer = user.ok("POST", "/v1/categories/suggest", json=body)
+    assert answer["source"] in ("model", "none", "correction", "rule")
+    if answer["source"] == "none":
+        assert answer["category_detailed"] is None and len(answer["suggestions"]) == 3
+    else:
+        assert answer["category_primary"] and 0 < answer["confidence"] <= 1
+    assert len(user.ok("GET", "/v1/transactions", query_string={"limit": 500})["items"]) == before
+    for bad in (
+        {"description": "", "amount": "-1.00"},
+        {"description": "X", "amount": "lots"},
+        {"description": "X", "amount": "-1.00", "category": "FOOD_AND_DRINK"},
+        {"amount": "-1.00"},
+    ):
+        response = user.call("POST", "/v1/categories/suggest", json=bad)
+        assert response.status_code == 422, (bad, response.get_json())
+        assert response.mimetype == "application/problem+json"
+
+
 def test_budgets_cashflow_recurring(linked, make_user):
     user = linked.user
     assert (
