@@ -21,7 +21,7 @@ import logging
 
 from nameko.rpc import rpc
 from nameko.timer import timer
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from aggregation import normalize, sync_store, user_data
 from aggregation.deps import AggregationToolkit
@@ -313,6 +313,14 @@ class AggregationService(NesteggService):
                 )
             )
             session.delete(item)  # accounts, snapshots, imported ids cascade
+            # sync pages of this item not yet published would otherwise arrive after
+            # item_removed and bring its transactions back downstream
+            session.execute(
+                delete(OutboxEvent).where(
+                    OutboxEvent.published_at.is_(None),
+                    OutboxEvent.payload["data"]["item_id"].as_string() == item.id,
+                )
+            )
             # downstream services drop the item's transactions and holdings (their rows carry
             # the provider's account ids, as every aggregation event does)
             removed = {"user_id": principal.user_id, "item_id": item.id, "account_ids": account_ids}

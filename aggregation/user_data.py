@@ -60,6 +60,13 @@ def remove_at_provider(provider, cipher, items: list[Item]) -> list[str]:
                     item.id,
                     exc.error_code,
                 )
+        except Exception as exc:  # an undecryptable token, a network error: erase anyway
+            unreached.append(item.id)
+            log.warning(
+                "item %s could not be removed at the provider (%s); its token is erased",
+                item.id,
+                type(exc).__name__,
+            )
     return unreached
 
 

@@ -40,6 +40,7 @@ def erase_user(session: Session, Base, erased_model, user_id: str) -> dict[str, 
     if not isinstance(user_id, str) or not user_id:
         raise ValueError("user_id is required")
     counts: dict[str, int] = {}
+    session.execute(select(func.pg_advisory_xact_lock(_user_lock(user_id))))  # see admit()
     for table in reversed(Base.metadata.sorted_tables):
         if table.name in KEEP:
             continue
@@ -66,8 +67,26 @@ def user_rows(session: Session, Base, user_id: str) -> dict[str, list[dict]]:  #
     return out
 
 
+def _user_lock(user_id: str):
+    return func.hashtext(f"nestegg-user:{user_id}")
+
+
 def is_erased(session: Session, erased_model, user_id: str | None) -> bool:
     if not user_id:
         return False
     found = session.execute(select(erased_model.user_id).where(erased_model.user_id == user_id))
     return found.first() is not None
+
+
+def admit(session: Session, erased_model, user_id: str | None) -> bool:
+    """May this transaction write data of ``user_id``? False once they are erased.
+
+    Takes the user's advisory lock in shared mode until the transaction ends; ``erase_user``
+    takes it exclusively. So a writer admitted here commits before the erasure's deletes run
+    (which then see and delete its rows), or starts after the erasure committed and finds the
+    tombstone: an event handled at the same moment as ``user_deleted`` cannot leave data behind.
+    """
+    if not user_id:
+        return True
+    session.execute(select(func.pg_advisory_xact_lock_shared(_user_lock(user_id))))
+    return not is_erased(session, erased_model, user_id)

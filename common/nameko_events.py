@@ -14,7 +14,7 @@ import logging
 import eventlet
 from nameko.events import EventHandler
 
-from common.erasure import is_erased
+from common.erasure import admit
 from common.errors import ValidationFailed
 from common.events import EventEnvelope
 from common.inbox import claim
@@ -73,7 +73,7 @@ def handles(source: str, event_type: str, *, inbox_model=None):
                     log.info("event %s already processed by %s", event["event_id"], handler_name)
                     return None
                 erased = getattr(self, "erased_model", None)
-                if erased is not None and is_erased(session, erased, event.get("user_id")):
+                if erased is not None and not admit(session, erased, event.get("user_id")):
                     log.info("event %s is about an erased user; ignored", event["event_id"])
                     return None
                 return method(self, session, event)

@@ -22,6 +22,7 @@ from nameko.timer import timer
 
 from common.config import env_float
 from common.contracts.aggregation import load_event
+from common.erasure import admit
 from common.errors import ValidationFailed
 from common.logging import user_id_var
 from common.nameko_deps import Database, Outbox, Redis, RequestContext
@@ -143,6 +144,8 @@ class PortfolioService(NesteggService):
             user_id_var.set(user_id)
             try:
                 with self.db.transaction() as session:
+                    if not admit(session, ErasedUser, user_id):
+                        continue  # erased since the list was read
                     ctx = self._context(session, user_id)
                     checks.tax_loss_harvest(ctx)
                     checks.drift(ctx)

@@ -26,7 +26,7 @@ from transactions.categorizer import taxonomy
 from transactions.categorizer.rules import Rule
 from transactions.ledger import description_of
 from transactions.models import CategorizationRule, Transaction
-from transactions.store import FieldKeys, categorize_rows, read_details
+from transactions.store import USER_CATEGORY_SOURCE, FieldKeys, categorize_rows, read_details
 
 TABLE = "categorization_rules"
 CANDIDATE_BATCH = 500
@@ -137,6 +137,12 @@ def create(
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
     """Add a rule at the end of the user's list; the same ``idempotency_key`` returns the first."""
+    with input_errors():
+        definition = user_rules.check_rule(payload)
+    _check_accounts(session, user_id, definition["account_ids"])
+    # serialise creations per user (position, the per-user cap, and two retries of one key:
+    # the second waits here and then finds the first instead of hitting the unique key)
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"rules:{user_id}"))))
     if idempotency_key is not None:
         found = session.scalars(
             select(CategorizationRule).where(
@@ -146,11 +152,6 @@ def create(
         ).first()
         if found is not None:
             return rule_out(keys, found)
-    with input_errors():
-        definition = user_rules.check_rule(payload)
-    _check_accounts(session, user_id, definition["account_ids"])
-    # serialise creations per user (position and the per-user cap)
-    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"rules:{user_id}"))))
     count, last = session.execute(
         select(func.count(), func.max(CategorizationRule.position)).where(
             CategorizationRule.user_id == user_id
@@ -284,11 +285,14 @@ def apply(
     rule = user_rules.engine_rule(rule_row.id, definition_of(keys, rule_row))
     result = plan(keys, session, user_id, rule, include_manual=include_manual)
     ids = result.update_ids()
+    guard = [Transaction.user_id == user_id, Transaction.is_split.is_(False)]
+    if not include_manual:  # a category the user set by hand since the plan stays
+        guard.append(Transaction.category_source != USER_CATEGORY_SOURCE)
     for start in range(0, len(ids), CANDIDATE_BATCH):
         batch = ids[start : start + CANDIDATE_BATCH]
         session.execute(
             sql_update(Transaction)
-            .where(Transaction.user_id == user_id, Transaction.id.in_(batch))
+            .where(*guard, Transaction.id.in_(batch))
             .values(
                 category_primary=taxonomy.primary_of(rule.category_detailed),
                 category_detailed=rule.category_detailed,

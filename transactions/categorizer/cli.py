@@ -54,7 +54,14 @@ def build_train_parser(parser: argparse.ArgumentParser | None = None) -> argpars
     parser.add_argument(
         "--from-deployment",
         action="store_true",
-        help="also fold in every user's hand-set categories from the transactions database",
+        help="also fold in users' hand-set categories from the transactions database",
+    )
+    parser.add_argument(
+        "--min-users",
+        type=int,
+        default=3,
+        help="with --from-deployment: a merchant's category is used only when at least this "
+        "many different users set it (default 3)",
     )
     parser.add_argument("--store-dir", type=Path, help="local artefact directory (default: env)")
     parser.add_argument("--no-save", action="store_true", help="do not save the model")

@@ -259,13 +259,15 @@ def format_training_report(report: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _deployment_corrections() -> list:
+def _deployment_corrections(min_users: int) -> list:
     from sqlalchemy.exc import SQLAlchemyError
 
     from transactions.correction_export import rows_from_deployment
 
+    if min_users < 1:
+        raise CategorizerError("--min-users must be at least 1")
     try:
-        rows = rows_from_deployment()
+        rows = rows_from_deployment(min_users=min_users)
     except SQLAlchemyError as exc:
         raise CategorizerError(
             f"cannot read corrections from the transactions database: {type(exc).__name__}"
@@ -281,7 +283,7 @@ def run_train(args: argparse.Namespace) -> int:
         if not isinstance(extra, list):
             raise CategorizerError(f"{args.corrections}: expected a JSON list of transactions")
     if args.from_deployment:
-        extra = extra + _deployment_corrections()
+        extra = extra + _deployment_corrections(args.min_users)
     model, report = train(
         load_corpus(args.corpus) if args.corpus else load_corpus(),
         extra_rows=extra,

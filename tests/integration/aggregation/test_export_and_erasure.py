@@ -8,10 +8,11 @@ import json
 import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from common.db import make_engine, make_session_factory
 from common.errors import Forbidden, StepUpRequired
+from common.outbox import record
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,34 @@ def test_deleting_an_item_emits_item_removed_with_its_accounts(aggregation, user
     accounts = {a["provider_account_id"] for a in aggregation.list_accounts(alice.token)}
     with pytest.raises(StepUpRequired):  # the service itself asks for a recent second factor
         aggregation.delete_item(alice.weak_token, {"item_id": item["item_id"]})
+    # a sync page of this item still waiting in the outbox (not due: backed off), and one of
+    # another item: only the first must go, or it would bring the data back after item_removed
+    pending = {}
+    with agg_db.begin() as session:
+        for which in (item["item_id"], "another-item"):
+            pending[which] = record(
+                session,
+                OutboxEvent,
+                source="aggregation",
+                event_type="item_error",
+                data={
+                    "user_id": alice.id,
+                    "item_id": which,
+                    "status": "error",
+                    "error_code": "X",
+                    "display_message": None,
+                },
+                user_id=alice.id,
+            )
+        session.execute(
+            update(OutboxEvent).where(OutboxEvent.id.in_(pending.values())).values(attempts=1000)
+        )
     aggregation.delete_item(alice.token, {"item_id": item["item_id"]})
+    with agg_db() as session:
+        assert session.get(OutboxEvent, pending[item["item_id"]]) is None
+        assert session.get(OutboxEvent, pending["another-item"]) is not None
+        session.delete(session.get(OutboxEvent, pending["another-item"]))
+        session.commit()
     with agg_db() as session:
         rows = session.scalars(
             select(OutboxEvent).where(OutboxEvent.event_type == "item_removed")

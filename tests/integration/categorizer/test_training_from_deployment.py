@@ -61,22 +61,27 @@ def seeded(factory):
     with transaction(factory) as session:
         for n in range(3):  # the same line three times: one training row
             add(session, keys, alice, f"POS {BRAND} #0042", "-4.75", coffee, USER_CATEGORY_SOURCE)
-        add(session, keys, bob, f"CARD {BRAND} LEEDS", "-5.10", coffee, USER_CATEGORY_SOURCE)
+        add(session, keys, bob, f"POS {BRAND} #0077", "-5.10", coffee, USER_CATEGORY_SOURCE)
         add(session, keys, bob, f"MODEL ONLY {BRAND}", "-9.00", coffee, "model")
         add(session, keys, bob, f"SPLIT {BRAND}", "-9.00", coffee, USER_CATEGORY_SOURCE, split=True)
     return keys
 
 
-def test_only_hand_set_categories_leave_the_ledger_once_each(factory, seeded):
+def test_only_hand_set_categories_taught_by_enough_users_leave_the_ledger_once_each(
+    factory, seeded
+):
     with factory() as session:
-        rows = corrected_training_rows(session, seeded)
+        assert not [
+            r for r in corrected_training_rows(session, seeded) if BRAND in r["description"]
+        ]
+        rows = corrected_training_rows(session, seeded, min_users=2)  # alice and bob agree
         raw = session.execute(
             text("SELECT details FROM transactions WHERE category_source = 'user'")
         ).scalars()
         assert not any(BRAND in value for value in raw)  # encrypted at rest
     ours = [r for r in rows if BRAND in r["description"]]
     assert sorted(r["description"] for r in ours) == sorted(
-        [f"POS {BRAND} #0042", f"CARD {BRAND} LEEDS"]
+        [f"POS {BRAND} #0042", f"POS {BRAND} #0077"]
     )
     assert {r["category_detailed"] for r in ours} == {LABEL}
     assert {r["amount"] for r in ours} == {"-4.7500", "-5.1000"}
@@ -87,7 +92,7 @@ def test_only_hand_set_categories_leave_the_ledger_once_each(factory, seeded):
 
 def test_per_label_cap_bounds_one_category(factory, seeded):
     with factory() as session:
-        rows = corrected_training_rows(session, seeded, per_label_cap=1)
+        rows = corrected_training_rows(session, seeded, min_users=2, per_label_cap=1)
     assert sum(r["category_detailed"] == LABEL for r in rows) == 1
 
 
@@ -112,7 +117,9 @@ def test_train_from_deployment_learns_the_corrected_brand(tmp_path, seeded, caps
     assert categorize_brand(tmp_path, tmp_path / "plain") == "FOOD_AND_DRINK_COFFEE"
 
     store = tmp_path / "folded"
-    assert main_train([*args, "--store-dir", str(store), "--from-deployment"]) == 0
+    assert (
+        main_train([*args, "--store-dir", str(store), "--from-deployment", "--min-users", "2"]) == 0
+    )
     printed = capsys.readouterr().out
     assert "folding in" in printed and "corrected transactions from the deployment" in printed
     assert categorize_brand(tmp_path, store) == LABEL
@@ -124,4 +131,5 @@ def test_unreachable_database_is_a_clear_error(tmp_path, monkeypatch, capsys):
     )
     args = ["--store-dir", str(tmp_path), "--quiet", "--no-save", "--from-deployment"]
     assert main_train(args) == 2
+    assert main_train([*args, "--min-users", "0"]) == 2
     assert "cannot read corrections from the transactions database" in capsys.readouterr().err
