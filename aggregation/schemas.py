@@ -70,7 +70,6 @@ class HealthOut(StrictSchema):
 class AccountOut(StrictSchema):
     account_id = fields.String(required=True)
     item_id = fields.String(required=True)
-    provider_account_id = fields.String(required=True)
     name = fields.String(required=True)
     official_name = fields.String(allow_none=True)
     mask = fields.String(allow_none=True)

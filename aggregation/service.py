@@ -148,9 +148,10 @@ class AggregationService(NesteggService):
         for account, snap in session.execute(query):
             out.append(
                 {
-                    "account_id": account.id,
+                    # the provider's account id: the id transactions, holdings, rules and
+                    # goals carry, so an id from this list filters and links everywhere
+                    "account_id": account.provider_account_id,
                     "item_id": account.item_id,
-                    "provider_account_id": account.provider_account_id,
                     "name": account.name,
                     "official_name": account.official_name,
                     "mask": account.mask,

@@ -26,21 +26,21 @@ GONE_AT_PROVIDER = frozenset({"INVALID_ACCESS_TOKEN", "ITEM_NOT_FOUND"})
 
 def balance_history(session: Session, user_id: str) -> list[dict[str, Any]]:
     rows = session.execute(
-        select(BalanceSnapshot)
+        select(BalanceSnapshot, Account.provider_account_id)
         .join(Account, Account.id == BalanceSnapshot.account_id)
         .where(Account.user_id == user_id)
         .order_by(BalanceSnapshot.account_id, BalanceSnapshot.id)
-    ).scalars()
+    )
     return [
         {
-            "account_id": snap.account_id,
+            "account_id": account_id,  # the provider's, as everywhere in the API
             "captured_at": snap.captured_at,
             "current": snap.current,
             "available": snap.available,
             "limit": snap.limit,
             "iso_currency_code": snap.iso_currency_code,
         }
-        for snap in rows
+        for snap, account_id in rows
     ]
 
 

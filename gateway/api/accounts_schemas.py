@@ -128,9 +128,10 @@ class HealthOut(Out):
 
 
 class AccountOut(Out):
-    account_id = fields.String()
+    account_id = fields.String(
+        metadata={"description": "the same id transactions, holdings, rules and goals carry"}
+    )
     item_id = fields.String()
-    provider_account_id = fields.String()
     name = fields.String()
     official_name = fields.String(allow_none=True)
     mask = fields.String(allow_none=True)

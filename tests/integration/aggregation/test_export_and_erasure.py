@@ -72,7 +72,7 @@ def test_deleting_an_item_emits_item_removed_with_its_accounts(aggregation, user
 
     alice = user()
     item = helpers.link(aggregation, alice.token)
-    accounts = {a["provider_account_id"] for a in aggregation.list_accounts(alice.token)}
+    accounts = {a["account_id"] for a in aggregation.list_accounts(alice.token)}
     with pytest.raises(StepUpRequired):  # the service itself asks for a recent second factor
         aggregation.delete_item(alice.weak_token, {"item_id": item["item_id"]})
     # a sync page of this item still waiting in the outbox (not due: backed off), and one of
