@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from transactions.categorizer import taxonomy
@@ -69,12 +69,16 @@ def _none(key: str | None) -> dict[str, Any]:
 
 def redis_prediction_cache() -> PredictionCache | None:
     """The service's prediction cache: Redis (keys carry the model version, so a new model
-    never reads an old answer), unless ``NESTEGG_CATEGORY_CACHE=off``."""
+    never reads an old answer, and an HMAC of the model input under a key from the key
+    provider), unless ``NESTEGG_CATEGORY_CACHE=off``."""
     from common import config
 
     if config.env("NESTEGG_CATEGORY_CACHE", "redis") == "off":
         return None
-    return RedisCache(url=config.load().redis_url)
+    from common.crypto import get_key_provider
+
+    secret = get_key_provider().blind_index_key("transactions.category-cache")
+    return RedisCache(url=config.load().redis_url, key_secret=secret)
 
 
 class Categorizer:
@@ -89,11 +93,13 @@ class Categorizer:
         engine: CategorizationEngine | None = None,
         *,
         load_model: bool = True,
-        cache: PredictionCache | None = None,
+        cache: PredictionCache | Callable[[], PredictionCache | None] | None = None,
     ):
         self._engine = engine
         self._load_model = load_model and engine is None
-        self._cache = cache
+        # a factory is called once, when the first engine is built (not at import time)
+        self._cache_factory = cache if callable(cache) else None
+        self._cache: PredictionCache | None = None if callable(cache) else cache
         self._lock = threading.Lock()
         self._checked_at = 0.0
 
@@ -115,6 +121,8 @@ class Categorizer:
                         model = load_model(store_from_env())
                     except Exception as exc:  # no trained model yet: rules/corrections/provider
                         log.warning("no categorisation model loaded: %s", type(exc).__name__)
+                if self._cache is None and self._cache_factory is not None:
+                    self._cache = self._cache_factory()
                 self._engine = CategorizationEngine(model, cache=self._cache)
             return self._engine
 

@@ -10,6 +10,7 @@ across service workers (redis at 127.0.0.1:6379 by default, keys under ``nestegg
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -64,7 +65,12 @@ class RedisCache:
     """Redis-backed cache; values are small JSON documents with a TTL."""
 
     def __init__(
-        self, client: Any = None, url: str = DEFAULT_REDIS_URL, ttl: int = DEFAULT_TTL_SECONDS
+        self,
+        client: Any = None,
+        url: str = DEFAULT_REDIS_URL,
+        ttl: int = DEFAULT_TTL_SECONDS,
+        *,
+        key_secret: bytes | None = None,
     ):
         if ttl < 1:
             raise ValueError("ttl must be at least one second")
@@ -74,12 +80,22 @@ class RedisCache:
             client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.client = client
         self.ttl = ttl
+        self.key_secret = key_secret
+
+    def _stored_key(self, key: str) -> str:
+        """With a secret, the digest part is an HMAC: whoever reads Redis cannot confirm a
+        guessed description by hashing it (the model version prefix stays readable)."""
+        if self.key_secret is None:
+            return key
+        prefix = key.rpartition(":")[0]
+        mac = hmac.new(self.key_secret, key.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+        return f"{prefix}:{mac}"
 
     def get_many(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         keys = list(keys)
         if not keys:
             return {}
-        values = self.client.mget(keys)
+        values = self.client.mget([self._stored_key(k) for k in keys])
         return {k: json.loads(v) for k, v in zip(keys, values, strict=True) if v is not None}
 
     def set_many(self, items: Mapping[str, dict[str, Any]]) -> None:
@@ -87,5 +103,5 @@ class RedisCache:
             return
         pipe = self.client.pipeline(transaction=False)
         for key, value in items.items():
-            pipe.set(key, json.dumps(value, separators=(",", ":")), ex=self.ttl)
+            pipe.set(self._stored_key(key), json.dumps(value, separators=(",", ":")), ex=self.ttl)
         pipe.execute()

@@ -61,3 +61,16 @@ def test_redis_cache_round_trip_with_ttl():
     assert cache.get_many([]) == {}
     with pytest.raises(ValueError, match="ttl"):
         RedisCache(client=fake, ttl=0)
+
+
+def test_redis_cache_keys_are_keyed_hmacs_when_a_secret_is_given():
+    fake = FakeRedis()
+    key = "nestegg:cat:v1:" + "0" * 32
+    RedisCache(client=fake, ttl=60, key_secret=b"k" * 32).set_many({key: {"d": "X"}})
+    (stored,) = fake.store
+    assert stored.startswith("nestegg:cat:v1:") and stored != key
+    assert RedisCache(client=fake, ttl=60, key_secret=b"k" * 32).get_many([key]) == {
+        key: {"d": "X"}
+    }
+    assert RedisCache(client=fake, ttl=60, key_secret=b"j" * 32).get_many([key]) == {}
+    assert RedisCache(client=fake, ttl=60).get_many([key]) == {}
