@@ -12,12 +12,12 @@ import logging
 from decimal import Decimal
 
 from nameko.rpc import rpc
-from sqlalchemy import delete, exists, or_, select, tuple_
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from common.contracts.aggregation import load_event
 from common.db import new_id
-from common.errors import NotFound, ValidationFailed
+from common.errors import NotFound
 from common.nameko_deps import Database, Outbox, Redis, RequestContext
 from common.nameko_events import handles
 from common.rpc import boundary
@@ -28,6 +28,7 @@ from transactions import (
     budgets,
     categorization,
     export,
+    listing,
     recurring,
     rule_store,
     transfers,
@@ -35,6 +36,8 @@ from transactions import (
 )
 from transactions import cashflow as cashflow_mod
 from transactions import schemas as s
+from transactions.context import UserContext
+from transactions.input_checks import check_idempotency_key, invalid
 from transactions.ledger import plan_sync
 from transactions.models import (
     Budget,
@@ -45,7 +48,7 @@ from transactions.models import (
     Transaction,
     TransactionSplit,
 )
-from transactions.pagination import InvalidCursor, decode_cursor, encode_cursor, filters_digest
+from transactions.queries import analysis_window, owned, splits_of
 from transactions.splits import SplitError, check_split
 from transactions.store import (
     USER_CATEGORY_SOURCE,
@@ -68,9 +71,8 @@ READ, WRITE = ("transactions:read",), ("transactions:write",)
 ANOMALY_RECENT_DAYS = 45
 ANOMALY_HISTORY_DAYS = 400
 RECURRING_HISTORY_DAYS = 730
-EXPORT_MAX_ROWS = 50_000
 _keys: FieldKeys | None = None
-_categorizer = categorization.Categorizer(cache=categorization.redis_prediction_cache())
+_categorizer = categorization.Categorizer(cache=categorization.redis_prediction_cache)
 
 
 def field_keys() -> FieldKeys:
@@ -84,99 +86,6 @@ def today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed.from_messages({field: [message]})
-
-
-def _check_idempotency_key(key) -> None:
-    if key is not None and (not isinstance(key, str) or not 8 <= len(key) <= 64):
-        raise _invalid("idempotency_key", "must be a string of 8 to 64 characters")
-
-
-def _owned(session, user_id: str, transaction_id: object, *, lock: bool = False) -> Transaction:
-    if not isinstance(transaction_id, str) or not 1 <= len(transaction_id) <= 36:
-        raise NotFound("No such transaction")
-    query = select(Transaction).where(
-        Transaction.id == transaction_id, Transaction.user_id == user_id
-    )
-    row = session.scalars(query.with_for_update() if lock else query).first()
-    if row is None:
-        raise NotFound("No such transaction")
-    return row
-
-
-def _one_out(session, row) -> dict:
-    """One transaction as the API shows it (details decrypted, splits attached, plain JSON)."""
-    return to_plain(to_api(field_keys(), row, _splits_of(session, [row.id]).get(row.id, [])))
-
-
-def _splits_of(session, ids) -> dict[str, list[TransactionSplit]]:
-    ids = list(ids)
-    found: dict[str, list[TransactionSplit]] = {}
-    if not ids:
-        return found
-    for part in session.scalars(
-        select(TransactionSplit)
-        .where(TransactionSplit.transaction_id.in_(ids))
-        .order_by(TransactionSplit.position)
-    ):
-        found.setdefault(part.transaction_id, []).append(part)
-    return found
-
-
-def _category_clause(name: str):
-    try:
-        primary, detailed = categorization.resolve_category(name)
-    except ValueError as exc:
-        raise _invalid("category", str(exc)) from None
-    if detailed is None:
-        own, part = Transaction.category_primary == primary, TransactionSplit.category_primary
-        wanted = primary
-    else:
-        own, part = Transaction.category_detailed == detailed, TransactionSplit.category_detailed
-        wanted = detailed
-    in_split = exists().where(TransactionSplit.transaction_id == Transaction.id, part == wanted)
-    return or_(own, in_split)
-
-
-def _filtered(user_id: str, f: dict):
-    query = select(Transaction).where(Transaction.user_id == user_id)
-    if f.get("start"):
-        query = query.where(Transaction.date >= f["start"])
-    if f.get("end"):
-        query = query.where(Transaction.date <= f["end"])
-    if f.get("account_id"):
-        query = query.where(Transaction.account_id == f["account_id"])
-    if f.get("category"):
-        query = query.where(_category_clause(f["category"]))
-    if f.get("min_amount") is not None:
-        query = query.where(Transaction.amount >= f["min_amount"])
-    if f.get("max_amount") is not None:
-        query = query.where(Transaction.amount <= f["max_amount"])
-    if f.get("pending") is not None:
-        query = query.where(Transaction.pending.is_(f["pending"]))
-    if f.get("flagged") is not None:
-        flagged = Transaction.anomaly_status == "flagged"
-        query = query.where(flagged if f["flagged"] else ~flagged)
-    if not f.get("include_hidden"):
-        query = query.where(Transaction.hidden.is_(False))
-    if f.get("q"):
-        try:
-            tokens = field_keys().query_tokens(user_id, f["q"])
-        except ValueError as exc:
-            raise _invalid("q", str(exc)) from None
-        query = query.where(Transaction.search_tokens.contains(tokens))
-    return query
-
-
-_ORDER = {
-    "date_desc": (Transaction.date, True),
-    "date_asc": (Transaction.date, False),
-    "amount_desc": (Transaction.amount, True),
-    "amount_asc": (Transaction.amount, False),
-}
-
-
 class TransactionsService(NesteggService):
     name = "transactions"
     inbox_model = ProcessedEvent
@@ -186,6 +95,18 @@ class TransactionsService(NesteggService):
     outbox = Outbox(OutboxEvent)
     redis = Redis()
     context = RequestContext()
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _context(self, session, user_id: str) -> UserContext:
+        def emit(event_type: str, data: dict) -> None:
+            self.outbox.add(session, event_type, data, user_id=data["user_id"])
+
+        return UserContext(session, user_id, field_keys(), today(), emit, _categorizer)
+
+    def _as_user(self, principal, fn, *args):
+        with self.db.transaction() as session:
+            return fn(self._context(session, principal.user_id), *args)
 
     # -- ingest ------------------------------------------------------------------------------
 
@@ -350,22 +271,9 @@ class TransactionsService(NesteggService):
                     user_id=user_id,
                 )
 
-    def _analysis(self, session, user_id: str, start: dt.date, end: dt.date) -> tuple[list, set]:
-        margin = dt.timedelta(days=transfers.DEFAULT_WINDOW_DAYS)
-        rows = session.scalars(
-            select(Transaction).where(
-                Transaction.user_id == user_id,
-                Transaction.date >= start - margin,
-                Transaction.date <= end + margin,
-                Transaction.hidden.is_(False),
-            )
-        ).all()
-        plain_rows = analysis_rows(rows, _splits_of(session, [r.id for r in rows if r.is_split]))
-        return plain_rows, transfers.transfer_ids(plain_rows)
-
     def _progress(self, session, budget: Budget, month: dt.date) -> dict:
         start = budget.start_month if budget.rollover else month
-        rows, transfer_set = self._analysis(
+        rows, transfer_set = analysis_window(
             session, budget.user_id, start, budgets.month_end(month)
         )
         return budgets.progress(budget_to_api(budget), rows, month, transfer_set)
@@ -375,41 +283,12 @@ class TransactionsService(NesteggService):
     @rpc
     @boundary(request=s.ListTransactionsIn(), scopes=READ)
     def list_transactions(self, principal, payload):
-        keys = field_keys()
-        sort, limit = payload["sort"], payload["limit"]
-        digest = filters_digest({k: v for k, v in payload.items() if k != "sort"})
-        column, descending = _ORDER[sort]
-        query = _filtered(principal.user_id, payload)
-        if payload.get("cursor"):
-            try:
-                value, last_id = decode_cursor(
-                    keys.cursor_key, payload["cursor"], sort=sort, digest=digest
-                )
-            except InvalidCursor as exc:
-                raise _invalid("cursor", str(exc)) from None
-            key = tuple_(column, Transaction.id)
-            query = query.where(key < (value, last_id) if descending else key > (value, last_id))
-        order = (column.desc(), Transaction.id.desc()) if descending else (column, Transaction.id)
-        with self.db.transaction() as session:
-            rows = session.scalars(query.order_by(*order).limit(limit + 1)).all()
-            page = rows[:limit]
-            splits = _splits_of(session, [r.id for r in page if r.is_split])
-            items = [to_api(keys, r, splits.get(r.id, [])) for r in page]
-        next_cursor = None
-        if len(rows) > limit:
-            last = page[-1]
-            value = last.date if sort.startswith("date") else last.amount
-            next_cursor = encode_cursor(
-                keys.cursor_key, sort=sort, digest=digest, value=value, row_id=last.id
-            )
-        return to_plain({"items": items, "next_cursor": next_cursor})
+        return to_plain(self._as_user(principal, listing.page, payload))
 
     @rpc
     @boundary(scopes=READ)
     def get_transaction(self, principal, transaction_id):
-        with self.db.transaction() as session:
-            row = _owned(session, principal.user_id, transaction_id)
-            return _one_out(session, row)
+        return self._as_user(principal, listing.get, transaction_id)
 
     @rpc
     @boundary(scopes=READ)
@@ -420,18 +299,7 @@ class TransactionsService(NesteggService):
     @boundary(scopes=READ)
     def export_transactions_csv(self, principal, filters=None):
         payload = validate_or_raise(s.TransactionFilters(), filters or {})
-        keys = field_keys()
-        query = _filtered(principal.user_id, payload)
-        with self.db.transaction() as session:
-            rows = session.scalars(
-                query.order_by(Transaction.date, Transaction.id).limit(EXPORT_MAX_ROWS)
-            ).all()
-            items = []
-            for row in rows:
-                item = to_api(keys, row, [])
-                item["source"] = row.source
-                items.append(item)
-        return export.to_csv(to_plain(items))
+        return export.to_csv(to_plain(self._as_user(principal, listing.export_rows, payload)))
 
     # -- user edits --------------------------------------------------------------------------
 
@@ -441,7 +309,7 @@ class TransactionsService(NesteggService):
         patch = validate_or_raise(s.TransactionPatch(), patch)
         keys = field_keys()
         with self.db.transaction() as session:
-            row = _owned(session, principal.user_id, transaction_id, lock=True)
+            row = owned(session, principal.user_id, transaction_id, lock=True)
             if "category" in patch:
                 self._set_category(session, keys, row, patch["category"])
             if "notes" in patch:
@@ -451,7 +319,7 @@ class TransactionsService(NesteggService):
             if "hidden" in patch:
                 row.hidden = patch["hidden"]
             session.flush()
-            result = to_api(keys, row, _splits_of(session, [row.id]).get(row.id, []))
+            result = to_api(keys, row, splits_of(session, [row.id]).get(row.id, []))
             self._check_budgets(session, principal.user_id)
         return to_plain(result)
 
@@ -464,7 +332,7 @@ class TransactionsService(NesteggService):
         try:
             primary, detailed = categorization.resolve_category(name)
         except ValueError as exc:
-            raise _invalid("category", str(exc)) from None
+            raise invalid("category", str(exc)) from None
         row.category_primary, row.category_detailed = primary, detailed
         row.category_source, row.category_confidence = USER_CATEGORY_SOURCE, Decimal("1")
         key = merchant_key_of(read_details(keys, row))
@@ -477,7 +345,7 @@ class TransactionsService(NesteggService):
         payload = validate_or_raise(s.SplitIn(), payload)
         keys = field_keys()
         with self.db.transaction() as session:
-            row = _owned(session, principal.user_id, transaction_id, lock=True)
+            row = owned(session, principal.user_id, transaction_id, lock=True)
             session.execute(
                 delete(TransactionSplit).where(TransactionSplit.transaction_id == row.id)
             )
@@ -488,12 +356,12 @@ class TransactionsService(NesteggService):
                     try:
                         primary, detailed = categorization.resolve_category(part["category"])
                     except ValueError as exc:
-                        raise _invalid(f"parts.{index}.category", str(exc)) from None
+                        raise invalid(f"parts.{index}.category", str(exc)) from None
                     resolved.append((part["amount"], primary, detailed))
                 try:
                     check_split(row.amount, parts)
                 except SplitError as exc:
-                    raise _invalid("parts", str(exc)) from None
+                    raise invalid("parts", str(exc)) from None
                 for position, (amount, primary, detailed) in enumerate(resolved):
                     session.add(
                         TransactionSplit(
@@ -508,7 +376,7 @@ class TransactionsService(NesteggService):
                     )
             row.is_split = bool(parts)
             session.flush()
-            result = to_api(keys, row, _splits_of(session, [row.id]).get(row.id, []))
+            result = to_api(keys, row, splits_of(session, [row.id]).get(row.id, []))
             self._check_budgets(session, principal.user_id)
         return to_plain(result)
 
@@ -517,10 +385,10 @@ class TransactionsService(NesteggService):
     def mark_transaction_fine(self, principal, transaction_id):
         """The user says a (flagged) transaction is fine; the anomaly scorer learns from it."""
         with self.db.transaction() as session:
-            row = _owned(session, principal.user_id, transaction_id, lock=True)
+            row = owned(session, principal.user_id, transaction_id, lock=True)
             row.anomaly_status = "dismissed"
             session.flush()
-            return _one_out(session, row)
+            return listing.one_out(self._context(session, principal.user_id), row)
 
     # -- manual transactions -----------------------------------------------------------------
 
@@ -530,7 +398,7 @@ class TransactionsService(NesteggService):
         """Add a transaction by hand; the same ``idempotency_key`` returns the first result."""
         keys = field_keys()
         user_id = principal.user_id
-        _check_idempotency_key(idempotency_key)
+        check_idempotency_key(idempotency_key)
         marker = None if idempotency_key is None else f"manual:{idempotency_key}"
         with self.db.transaction() as session:
             if marker is not None:
@@ -586,7 +454,7 @@ class TransactionsService(NesteggService):
         if "amount" in payload:
             amount = payload["amount"]
             if amount == 0 or abs(amount) > Decimal("99999999999999"):
-                raise _invalid("amount", "must be non-zero and at most 14 integer digits")
+                raise invalid("amount", "must be non-zero and at most 14 integer digits")
         if "occurred_at" in payload:
             row.occurred_at = payload["occurred_at"]
             row.local_hour = None if row.occurred_at is None else row.occurred_at.hour
@@ -609,14 +477,14 @@ class TransactionsService(NesteggService):
         payload = validate_or_raise(s.ManualTransactionIn(), payload, partial=True)
         keys = field_keys()
         with self.db.transaction() as session:
-            row = _owned(session, principal.user_id, transaction_id, lock=True)
+            row = owned(session, principal.user_id, transaction_id, lock=True)
             if row.source != "manual":
                 raise NotFound("No such manual transaction")
             if row.is_split and "amount" in payload and payload["amount"] != row.amount:
-                raise _invalid("amount", "remove the split before changing the amount")
+                raise invalid("amount", "remove the split before changing the amount")
             self._apply_manual(session, keys, row, payload)
             session.flush()
-            result = to_api(keys, row, _splits_of(session, [row.id]).get(row.id, []))
+            result = to_api(keys, row, splits_of(session, [row.id]).get(row.id, []))
             self._check_budgets(session, principal.user_id)
         return to_plain(result)
 
@@ -624,7 +492,7 @@ class TransactionsService(NesteggService):
     @boundary(scopes=WRITE)
     def delete_manual_transaction(self, principal, transaction_id):
         with self.db.transaction() as session:
-            row = _owned(session, principal.user_id, transaction_id, lock=True)
+            row = owned(session, principal.user_id, transaction_id, lock=True)
             if row.source != "manual":
                 raise NotFound("No such manual transaction")
             session.delete(row)
@@ -636,7 +504,7 @@ class TransactionsService(NesteggService):
     @boundary(request=s.RuleIn(), scopes=WRITE)
     def create_rule(self, principal, payload, idempotency_key=None):
         """Add a rule at the end of the list; the same ``idempotency_key`` returns the first."""
-        _check_idempotency_key(idempotency_key)
+        check_idempotency_key(idempotency_key)
         with self.db.transaction() as session:
             rule = rule_store.create(
                 field_keys(), session, principal.user_id, payload, idempotency_key
@@ -749,9 +617,9 @@ class TransactionsService(NesteggService):
         try:
             primary, detailed = categorization.resolve_category(payload["category"])
         except ValueError as exc:
-            raise _invalid("category", str(exc)) from None
+            raise invalid("category", str(exc)) from None
         if payload["amount"] <= 0:
-            raise _invalid("amount", "a budget amount must be positive")
+            raise invalid("amount", "a budget amount must be positive")
         start = budgets.month_start(payload.get("start_month") or today())
         with self.db.transaction() as session:
             duplicate = session.scalars(
@@ -762,7 +630,7 @@ class TransactionsService(NesteggService):
                 )
             ).first()
             if duplicate is not None:
-                raise _invalid("category", "a budget for this category and currency exists")
+                raise invalid("category", "a budget for this category and currency exists")
             budget = Budget(
                 id=new_id(),
                 user_id=principal.user_id,
@@ -824,7 +692,7 @@ class TransactionsService(NesteggService):
     def update_budget(self, principal, budget_id, patch):
         patch = validate_or_raise(s.BudgetPatch(), patch)
         if "amount" in patch and patch["amount"] <= 0:
-            raise _invalid("amount", "a budget amount must be positive")
+            raise invalid("amount", "a budget amount must be positive")
         with self.db.transaction() as session:
             budget = self._owned_budget(session, principal.user_id, budget_id)
             for name, value in patch.items():
@@ -849,9 +717,9 @@ class TransactionsService(NesteggService):
         try:
             cashflow_mod.check_range(payload["start"], payload["end"])
         except ValueError as exc:
-            raise _invalid("start", str(exc)) from None
+            raise invalid("start", str(exc)) from None
         with self.db.transaction() as session:
-            rows, transfer_set = self._analysis(
+            rows, transfer_set = analysis_window(
                 session, principal.user_id, payload["start"], payload["end"]
             )
         result = cashflow_mod.cashflow(
