@@ -199,6 +199,7 @@ def plan_harvest(
     """Harvest plan for ``today``: lots to sell, replacements, do-not-buy list, tax value."""
     settings = settings or TLHSettings()
     ref = ref or reference.load()
+    lots = list(lots)
     history = list(history)
     purchases = [t for t in history if t.is_purchase] + list(upcoming_purchases)
     # Tickers sold at a loss in the last 30 days cannot be bought back as replacements.
@@ -243,11 +244,18 @@ def plan_harvest(
     # lots.build_lots): a purchase whose lot is itself harvested does not block. Dropping a
     # blocked lot can make its purchase block another one, so repeat until nothing changes.
     kept = {c[0].id for c in candidates}
+    held_by_purchase: dict[str, set[str]] = {}  # every held lot a purchase opened (split parts too)
+    for lot in lots:
+        if lot.quantity > 0:
+            held_by_purchase.setdefault(lot.opened_by, set()).add(lot.id)
     reasons: dict[str, str] = {}
     changed = True
     while changed:
         changed = False
-        sold_together = {c[0].opened_by for c in candidates if c[0].id in kept}
+        # a purchase stops blocking only when every share of it still held is sold with it
+        sold_together = {
+            purchase for purchase, ids in held_by_purchase.items() if ids and ids <= kept
+        }
         for lot, *_ in candidates:
             if lot.id not in kept:
                 continue

@@ -209,3 +209,20 @@ def test_lots_harvested_together_are_not_each_others_replacements():
     assert {s.lot_id for s in p.skipped} == {"OLD", "NEW"}
     reason = next(s.reason for s in p.skipped if s.lot_id == "OLD")
     assert reason.startswith("wash sale: purchase of VTI") and "10 days before" in reason
+
+
+def test_a_purchase_split_by_a_wash_sale_blocks_until_all_its_shares_are_sold():
+    """A recent purchase of 10 VTI was split (wash-sale adjustment) into NEW (6 shares, no loss)
+    and NEW+w1 (4 shares, loss). Harvesting NEW+w1 leaves NEW's 6 shares held: they replace
+    OLD's loss, so OLD is blocked; only when every share of the purchase goes is OLD free."""
+    acquired = TODAY - dt.timedelta(days=10)
+    old = lot("OLD", basis="2500")  # loss 500
+    kept = Lot("NEW", "tax", "VTI", D(6), D("1150"), acquired, opened_by="NEW")  # no loss
+    split = Lot("NEW+w1", "tax", "VTI", D(4), D("1000"), acquired, opened_by="NEW")  # loss 200
+    history = [buy("OLD", dt.date(2024, 1, 2), qty="10"), buy("NEW", acquired, qty="10")]
+    p = plan([old, kept, split], history=history)
+    assert "OLD" not in {h.lot_id for h in p.harvests}
+    assert next(s.reason for s in p.skipped if s.lot_id == "OLD").startswith("wash sale")
+    losing = Lot("NEW", "tax", "VTI", D(6), D("1500"), acquired, opened_by="NEW")  # loss 300
+    p = plan([old, losing, split], history=history)
+    assert {h.lot_id for h in p.harvests} == {"OLD", "NEW", "NEW+w1"}
