@@ -77,7 +77,7 @@ def redis_prediction_cache() -> PredictionCache | None:
         return None
     from common.crypto import get_key_provider
 
-    secret = get_key_provider().blind_index_key("transactions.category-cache")
+    secret = get_key_provider().blind_index_key("transactions.category_cache")
     return RedisCache(url=config.load().redis_url, key_secret=secret)
 
 
