@@ -13,7 +13,6 @@ from decimal import Decimal
 
 from nameko.rpc import rpc
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert
 
 from common.contracts.aggregation import load_event
 from common.db import new_id
@@ -25,7 +24,8 @@ from common.schemas import to_plain, validate_or_raise
 from common.service_base import NesteggService
 from transactions import (
     anomalies,
-    budgets,
+    budget_alerts,
+    budget_store,
     categorization,
     export,
     listing,
@@ -40,8 +40,6 @@ from transactions.context import UserContext
 from transactions.input_checks import check_idempotency_key, invalid
 from transactions.ledger import plan_sync
 from transactions.models import (
-    Budget,
-    BudgetAlert,
     ErasedUser,
     OutboxEvent,
     ProcessedEvent,
@@ -56,7 +54,6 @@ from transactions.store import (
     analysis_rows,
     anomaly_row,
     apply_record,
-    budget_to_api,
     merchant_key_of,
     read_details,
     read_notes,
@@ -194,7 +191,7 @@ class TransactionsService(NesteggService):
             )
             self._score_anomalies(session, user_id, inserted)
         if plan.inserts or plan.updates or plan.deletes:
-            self._check_budgets(session, user_id)
+            budget_alerts.check(self._context(session, user_id))
         log.info(
             "transactions_synced applied: %d added, %d updated, %d removed, %d skipped",
             len(plan.inserts),
@@ -236,47 +233,6 @@ class TransactionsService(NesteggService):
                 },
                 user_id=user_id,
             )
-
-    def _check_budgets(self, session, user_id: str) -> None:
-        month = budgets.month_start(today())
-        for budget in session.scalars(select(Budget).where(Budget.user_id == user_id)):
-            if budget.start_month > month:
-                continue
-            progress = self._progress(session, budget, month)
-            for threshold in budgets.crossed_thresholds(progress):
-                fresh = session.execute(
-                    insert(BudgetAlert)
-                    .values(budget_id=budget.id, month=month, threshold=threshold)
-                    .on_conflict_do_nothing()
-                    .returning(BudgetAlert.threshold)
-                ).first()
-                if fresh is None:
-                    continue
-                self.outbox.add(
-                    session,
-                    "budget_threshold",
-                    to_plain(
-                        {
-                            "user_id": user_id,
-                            "budget_id": budget.id,
-                            "category": budget.category,
-                            "month": month,
-                            "threshold": threshold,
-                            "spent": progress["spent"],
-                            "available": progress["available"],
-                            "percent": progress["percent"],
-                            "currency": budget.currency,
-                        }
-                    ),
-                    user_id=user_id,
-                )
-
-    def _progress(self, session, budget: Budget, month: dt.date) -> dict:
-        start = budget.start_month if budget.rollover else month
-        rows, transfer_set = analysis_window(
-            session, budget.user_id, start, budgets.month_end(month)
-        )
-        return budgets.progress(budget_to_api(budget), rows, month, transfer_set)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -320,7 +276,7 @@ class TransactionsService(NesteggService):
                 row.hidden = patch["hidden"]
             session.flush()
             result = to_api(keys, row, splits_of(session, [row.id]).get(row.id, []))
-            self._check_budgets(session, principal.user_id)
+            budget_alerts.check(self._context(session, principal.user_id))
         return to_plain(result)
 
     def _set_category(self, session, keys, row: Transaction, name) -> None:
@@ -377,7 +333,7 @@ class TransactionsService(NesteggService):
             row.is_split = bool(parts)
             session.flush()
             result = to_api(keys, row, splits_of(session, [row.id]).get(row.id, []))
-            self._check_budgets(session, principal.user_id)
+            budget_alerts.check(self._context(session, principal.user_id))
         return to_plain(result)
 
     @rpc
@@ -434,7 +390,7 @@ class TransactionsService(NesteggService):
                 user_id=user_id,
             )
             result = to_api(keys, row, [])
-            self._check_budgets(session, user_id)
+            budget_alerts.check(self._context(session, user_id))
         return to_plain(result)
 
     def _apply_manual(self, session, keys, row: Transaction, payload: dict) -> None:
@@ -485,7 +441,7 @@ class TransactionsService(NesteggService):
             self._apply_manual(session, keys, row, payload)
             session.flush()
             result = to_api(keys, row, splits_of(session, [row.id]).get(row.id, []))
-            self._check_budgets(session, principal.user_id)
+            budget_alerts.check(self._context(session, principal.user_id))
         return to_plain(result)
 
     @rpc
@@ -606,7 +562,7 @@ class TransactionsService(NesteggService):
                     },
                     user_id=user_id,
                 )
-                self._check_budgets(session, user_id)
+                budget_alerts.check(self._context(session, user_id))
         return to_plain(summary)
 
     # -- budgets -----------------------------------------------------------------------------
@@ -614,100 +570,31 @@ class TransactionsService(NesteggService):
     @rpc
     @boundary(request=s.BudgetIn(), scopes=WRITE)
     def create_budget(self, principal, payload):
-        try:
-            primary, detailed = categorization.resolve_category(payload["category"])
-        except ValueError as exc:
-            raise invalid("category", str(exc)) from None
-        if payload["amount"] <= 0:
-            raise invalid("amount", "a budget amount must be positive")
-        start = budgets.month_start(payload.get("start_month") or today())
-        with self.db.transaction() as session:
-            duplicate = session.scalars(
-                select(Budget).where(
-                    Budget.user_id == principal.user_id,
-                    Budget.category == payload["category"],
-                    Budget.currency == payload["currency"],
-                )
-            ).first()
-            if duplicate is not None:
-                raise invalid("category", "a budget for this category and currency exists")
-            budget = Budget(
-                id=new_id(),
-                user_id=principal.user_id,
-                category=payload["category"],
-                level="primary" if detailed is None else "detailed",
-                amount=payload["amount"],
-                currency=payload["currency"],
-                rollover=payload["rollover"],
-                start_month=start,
-            )
-            session.add(budget)
-            session.flush()
-            result = self._budget_out(session, budget, budgets.month_start(today()))
-            self._check_budgets(session, principal.user_id)
-        return to_plain(result)
-
-    def _budget_out(self, session, budget: Budget, month: dt.date) -> dict:
-        out = budget_to_api(budget)
-        out["progress"] = (
-            self._progress(session, budget, month) if month >= budget.start_month else None
-        )
-        return out
-
-    def _owned_budget(self, session, user_id: str, budget_id) -> Budget:
-        if not isinstance(budget_id, str) or len(budget_id) > 36:
-            raise NotFound("No such budget")
-        budget = session.scalars(
-            select(Budget).where(Budget.id == budget_id, Budget.user_id == user_id)
-        ).first()
-        if budget is None:
-            raise NotFound("No such budget")
-        return budget
+        return to_plain(self._as_user(principal, budget_store.create, payload))
 
     @rpc
     @boundary(scopes=READ)
     def list_budgets(self, principal, payload=None):
         """Budgets with progress for ``month`` (default: the current month)."""
         payload = validate_or_raise(s.BudgetProgressIn(), payload or {})
-        month = budgets.month_start(payload.get("month") or today())
-        with self.db.transaction() as session:
-            rows = session.scalars(
-                select(Budget).where(Budget.user_id == principal.user_id).order_by(Budget.category)
-            ).all()
-            return to_plain(
-                {"month": month, "budgets": [self._budget_out(session, b, month) for b in rows]}
-            )
+        return to_plain(self._as_user(principal, budget_store.list_all, payload.get("month")))
 
     @rpc
     @boundary(scopes=READ)
     def get_budget(self, principal, budget_id, payload=None):
         payload = validate_or_raise(s.BudgetProgressIn(), payload or {})
-        month = budgets.month_start(payload.get("month") or today())
-        with self.db.transaction() as session:
-            budget = self._owned_budget(session, principal.user_id, budget_id)
-            return to_plain(self._budget_out(session, budget, month))
+        return to_plain(self._as_user(principal, budget_store.get, budget_id, payload.get("month")))
 
     @rpc
     @boundary(scopes=WRITE)
     def update_budget(self, principal, budget_id, patch):
         patch = validate_or_raise(s.BudgetPatch(), patch)
-        if "amount" in patch and patch["amount"] <= 0:
-            raise invalid("amount", "a budget amount must be positive")
-        with self.db.transaction() as session:
-            budget = self._owned_budget(session, principal.user_id, budget_id)
-            for name, value in patch.items():
-                setattr(budget, name, value)
-            session.flush()
-            result = self._budget_out(session, budget, budgets.month_start(today()))
-            self._check_budgets(session, principal.user_id)
-        return to_plain(result)
+        return to_plain(self._as_user(principal, budget_store.update, budget_id, patch))
 
     @rpc
     @boundary(scopes=WRITE)
     def delete_budget(self, principal, budget_id):
-        with self.db.transaction() as session:
-            session.delete(self._owned_budget(session, principal.user_id, budget_id))
-        return {"deleted": budget_id}
+        return self._as_user(principal, budget_store.delete, budget_id)
 
     # -- money views -------------------------------------------------------------------------
 
