@@ -23,11 +23,12 @@ from common.rpc import boundary
 from common.schemas import to_plain, validate_or_raise
 from common.service_base import NesteggService
 from transactions import (
-    anomalies,
     budget_alerts,
     budget_store,
     categorization,
     export,
+    flags,
+    ingest,
     listing,
     recurring,
     rule_store,
@@ -38,7 +39,6 @@ from transactions import cashflow as cashflow_mod
 from transactions import schemas as s
 from transactions.context import UserContext
 from transactions.input_checks import check_idempotency_key, invalid
-from transactions.ledger import plan_sync
 from transactions.models import (
     ErasedUser,
     OutboxEvent,
@@ -52,8 +52,6 @@ from transactions.store import (
     USER_CATEGORY_SOURCE,
     FieldKeys,
     analysis_rows,
-    anomaly_row,
-    apply_record,
     merchant_key_of,
     read_details,
     read_notes,
@@ -65,8 +63,6 @@ from transactions.suggest import suggest
 
 log = logging.getLogger(__name__)
 READ, WRITE = ("transactions:read",), ("transactions:write",)
-ANOMALY_RECENT_DAYS = 45
-ANOMALY_HISTORY_DAYS = 400
 RECURRING_HISTORY_DAYS = 730
 _keys: FieldKeys | None = None
 _categorizer = categorization.Categorizer(cache=categorization.redis_prediction_cache)
@@ -136,103 +132,7 @@ class TransactionsService(NesteggService):
     @handles("aggregation", "transactions_synced")
     def on_transactions_synced(self, session, event):
         data = validate_or_raise(s.TransactionsSyncedData(), event["data"])
-        user_id = data["user_id"]
-        keys = field_keys()
-        wanted = {t.get("transaction_id") for t in data["added"] + data["modified"]}
-        wanted |= {t.get("pending_transaction_id") for t in data["added"] + data["modified"]}
-        wanted |= {t.get("transaction_id") for t in data["removed"]}
-        wanted = {w for w in wanted if isinstance(w, str)}
-        existing = dict(
-            session.execute(
-                select(Transaction.provider_transaction_id, Transaction.id).where(
-                    Transaction.user_id == user_id,
-                    Transaction.provider_transaction_id.in_(wanted),
-                )
-            ).all()
-        )
-        plan = plan_sync(existing, data["added"], data["modified"], data["removed"], new_id=new_id)
-        for where, message in plan.invalid:
-            log.warning("transactions_synced: refused %s: %s", where, message)
-        inserted = []
-        for record in plan.inserts:
-            row = Transaction(
-                id=record["id"],
-                user_id=user_id,
-                source="provider",
-                item_id=data.get("item_id"),
-                category_source="none",
-                tags=[],
-                hidden=False,
-                is_split=False,
-                anomaly_status="none",
-            )
-            apply_record(keys, row, record)
-            session.add(row)
-            inserted.append(row)
-        for ledger_id, record in plan.updates:
-            row = session.get(Transaction, ledger_id, with_for_update=True)
-            if row is not None and row.user_id == user_id:
-                apply_record(keys, row, record)
-        if plan.deletes:
-            session.execute(
-                delete(Transaction).where(
-                    Transaction.user_id == user_id, Transaction.id.in_(plan.deletes)
-                )
-            )
-        rule_store.categorize_with_rules(keys, session, _categorizer, user_id, inserted)
-        session.flush()
-        if inserted:
-            ids = [r.id for r in inserted]
-            self.outbox.add(
-                session,
-                "transactions_categorized",
-                {"user_id": user_id, "transaction_ids": ids, "count": len(ids)},
-                user_id=user_id,
-            )
-            self._score_anomalies(session, user_id, inserted)
-        if plan.inserts or plan.updates or plan.deletes:
-            budget_alerts.check(self._context(session, user_id))
-        log.info(
-            "transactions_synced applied: %d added, %d updated, %d removed, %d skipped",
-            len(plan.inserts),
-            len(plan.updates),
-            len(plan.deletes),
-            len(plan.skipped),
-        )
-
-    def _score_anomalies(self, session, user_id: str, new_rows: list[Transaction]) -> None:
-        recent = [r for r in new_rows if r.date >= today() - dt.timedelta(days=ANOMALY_RECENT_DAYS)]
-        if not recent:
-            return
-        new_ids = {r.id for r in new_rows}
-        since = min(r.date for r in recent) - dt.timedelta(days=ANOMALY_HISTORY_DAYS)
-        history = [
-            anomaly_row(r)
-            for r in session.scalars(
-                select(Transaction).where(Transaction.user_id == user_id, Transaction.date >= since)
-            )
-            if r.id not in new_ids
-        ]
-        history += [anomaly_row(r) for r in new_rows if r not in recent]
-        results = anomalies.score_new(history, [anomaly_row(r) for r in recent])
-        for row in recent:
-            result = results[row.id]
-            if not result["reasons"]:
-                continue
-            row.anomaly_status = "flagged"
-            row.anomaly_score = Decimal(str(result["score"]))
-            row.anomaly_reasons = result["reasons"]
-            self.outbox.add(
-                session,
-                "transaction_flagged",
-                {
-                    "user_id": user_id,
-                    "transaction_id": row.id,
-                    "reasons": result["reasons"],
-                    "score": str(row.anomaly_score),
-                },
-                user_id=user_id,
-            )
+        ingest.transactions_synced(self._context(session, data["user_id"]), data)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -340,11 +240,7 @@ class TransactionsService(NesteggService):
     @boundary(scopes=WRITE)
     def mark_transaction_fine(self, principal, transaction_id):
         """The user says a (flagged) transaction is fine; the anomaly scorer learns from it."""
-        with self.db.transaction() as session:
-            row = owned(session, principal.user_id, transaction_id, lock=True)
-            row.anomaly_status = "dismissed"
-            session.flush()
-            return listing.one_out(self._context(session, principal.user_id), row)
+        return self._as_user(principal, flags.mark_fine, transaction_id)
 
     # -- manual transactions -----------------------------------------------------------------
 
