@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from decimal import Decimal
 
 from nameko.rpc import rpc
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from common.contracts.aggregation import load_event
-from common.db import new_id
-from common.errors import NotFound
 from common.nameko_deps import Database, Outbox, Redis, RequestContext
 from common.nameko_events import handles
 from common.rpc import boundary
@@ -26,10 +23,12 @@ from transactions import (
     budget_alerts,
     budget_store,
     categorization,
+    edits,
     export,
     flags,
     ingest,
     listing,
+    manual,
     recurring,
     rule_store,
     transfers,
@@ -44,20 +43,12 @@ from transactions.models import (
     OutboxEvent,
     ProcessedEvent,
     Transaction,
-    TransactionSplit,
 )
-from transactions.queries import analysis_window, owned, splits_of
-from transactions.splits import SplitError, check_split
+from transactions.queries import analysis_window
 from transactions.store import (
-    USER_CATEGORY_SOURCE,
     FieldKeys,
     analysis_rows,
-    merchant_key_of,
     read_details,
-    read_notes,
-    record_correction,
-    to_api,
-    write_details,
 )
 from transactions.suggest import suggest
 
@@ -163,78 +154,13 @@ class TransactionsService(NesteggService):
     @boundary(scopes=WRITE)
     def update_transaction(self, principal, transaction_id, patch):
         patch = validate_or_raise(s.TransactionPatch(), patch)
-        keys = field_keys()
-        with self.db.transaction() as session:
-            row = owned(session, principal.user_id, transaction_id, lock=True)
-            if "category" in patch:
-                self._set_category(session, keys, row, patch["category"])
-            if "notes" in patch:
-                write_details(keys, row, read_details(keys, row), patch["notes"] or None)
-            if "tags" in patch:
-                row.tags = sorted(set(patch["tags"]))
-            if "hidden" in patch:
-                row.hidden = patch["hidden"]
-            session.flush()
-            result = to_api(keys, row, splits_of(session, [row.id]).get(row.id, []))
-            budget_alerts.check(self._context(session, principal.user_id))
-        return to_plain(result)
-
-    def _set_category(self, session, keys, row: Transaction, name) -> None:
-        row.category_rule_id = None
-        if name is None:
-            row.category_primary = row.category_detailed = None
-            row.category_source, row.category_confidence = USER_CATEGORY_SOURCE, None
-            return
-        try:
-            primary, detailed = categorization.resolve_category(name)
-        except ValueError as exc:
-            raise invalid("category", str(exc)) from None
-        row.category_primary, row.category_detailed = primary, detailed
-        row.category_source, row.category_confidence = USER_CATEGORY_SOURCE, Decimal("1")
-        key = merchant_key_of(read_details(keys, row))
-        if detailed is not None and key:
-            record_correction(keys, session, row.user_id, key, detailed, new_id)
+        return to_plain(self._as_user(principal, edits.update, transaction_id, patch))
 
     @rpc
     @boundary(scopes=WRITE)
     def split_transaction(self, principal, transaction_id, payload):
         payload = validate_or_raise(s.SplitIn(), payload)
-        keys = field_keys()
-        with self.db.transaction() as session:
-            row = owned(session, principal.user_id, transaction_id, lock=True)
-            session.execute(
-                delete(TransactionSplit).where(TransactionSplit.transaction_id == row.id)
-            )
-            parts = payload["parts"]
-            if parts:
-                resolved = []
-                for index, part in enumerate(parts):
-                    try:
-                        primary, detailed = categorization.resolve_category(part["category"])
-                    except ValueError as exc:
-                        raise invalid(f"parts.{index}.category", str(exc)) from None
-                    resolved.append((part["amount"], primary, detailed))
-                try:
-                    check_split(row.amount, parts)
-                except SplitError as exc:
-                    raise invalid("parts", str(exc)) from None
-                for position, (amount, primary, detailed) in enumerate(resolved):
-                    session.add(
-                        TransactionSplit(
-                            id=new_id(),
-                            transaction_id=row.id,
-                            user_id=row.user_id,
-                            position=position,
-                            amount=amount,
-                            category_primary=primary,
-                            category_detailed=detailed,
-                        )
-                    )
-            row.is_split = bool(parts)
-            session.flush()
-            result = to_api(keys, row, splits_of(session, [row.id]).get(row.id, []))
-            budget_alerts.check(self._context(session, principal.user_id))
-        return to_plain(result)
+        return to_plain(self._as_user(principal, edits.split, transaction_id, payload["parts"]))
 
     @rpc
     @boundary(scopes=WRITE)
@@ -248,107 +174,19 @@ class TransactionsService(NesteggService):
     @boundary(request=s.ManualTransactionIn(), scopes=WRITE)
     def create_manual_transaction(self, principal, payload, idempotency_key=None):
         """Add a transaction by hand; the same ``idempotency_key`` returns the first result."""
-        keys = field_keys()
-        user_id = principal.user_id
         check_idempotency_key(idempotency_key)
-        marker = None if idempotency_key is None else f"manual:{idempotency_key}"
-        with self.db.transaction() as session:
-            if marker is not None:
-                found = session.scalars(
-                    select(Transaction).where(
-                        Transaction.user_id == user_id,
-                        Transaction.provider_transaction_id == marker,
-                    )
-                ).first()
-                if found is not None:
-                    return to_plain(to_api(keys, found, []))
-            row = Transaction(
-                id=new_id(),
-                user_id=user_id,
-                source="manual",
-                provider_transaction_id=marker,
-                category_source="none",
-                hidden=False,
-                is_split=False,
-                anomaly_status="none",
-                pending=False,
-                payment_channel="other",
-            )
-            self._apply_manual(session, keys, row, payload)
-            session.add(row)
-            if not payload.get("category"):
-                rule_store.categorize_with_rules(keys, session, _categorizer, user_id, [row])
-            session.flush()
-            self.outbox.add(
-                session,
-                "transactions_categorized",
-                {"user_id": user_id, "transaction_ids": [row.id], "count": 1},
-                user_id=user_id,
-            )
-            result = to_api(keys, row, [])
-            budget_alerts.check(self._context(session, user_id))
-        return to_plain(result)
-
-    def _apply_manual(self, session, keys, row: Transaction, payload: dict) -> None:
-        details = read_details(keys, row) if row.details else {}
-        if "description" in payload:
-            details["name"] = details["original_description"] = payload["description"]
-        if "merchant_name" in payload:
-            details["merchant_name"] = payload["merchant_name"]
-        for name, column in (
-            ("account_id", "account_id"),
-            ("amount", "amount"),
-            ("currency", "iso_currency_code"),
-            ("date", "date"),
-        ):
-            if name in payload:
-                setattr(row, column, payload[name])
-        if "amount" in payload:
-            amount = payload["amount"]
-            if amount == 0 or abs(amount) > Decimal("99999999999999"):
-                raise invalid("amount", "must be non-zero and at most 14 integer digits")
-        if "occurred_at" in payload:
-            row.occurred_at = payload["occurred_at"]
-            row.local_hour = None if row.occurred_at is None else row.occurred_at.hour
-        if "tags" in payload:
-            row.tags = sorted(set(payload["tags"]))
-        elif row.tags is None:
-            row.tags = []
-        notes = (
-            payload["notes"]
-            if "notes" in payload
-            else (read_notes(keys, row) if row.notes else None)
-        )
-        write_details(keys, row, details, notes or None)
-        if payload.get("category"):
-            self._set_category(session, keys, row, payload["category"])
+        return to_plain(self._as_user(principal, manual.create, payload, idempotency_key))
 
     @rpc
     @boundary(scopes=WRITE)
     def update_manual_transaction(self, principal, transaction_id, payload):
         payload = validate_or_raise(s.ManualTransactionIn(), payload, partial=True)
-        keys = field_keys()
-        with self.db.transaction() as session:
-            row = owned(session, principal.user_id, transaction_id, lock=True)
-            if row.source != "manual":
-                raise NotFound("No such manual transaction")
-            if row.is_split and "amount" in payload and payload["amount"] != row.amount:
-                raise invalid("amount", "remove the split before changing the amount")
-            self._apply_manual(session, keys, row, payload)
-            session.flush()
-            result = to_api(keys, row, splits_of(session, [row.id]).get(row.id, []))
-            budget_alerts.check(self._context(session, principal.user_id))
-        return to_plain(result)
+        return to_plain(self._as_user(principal, manual.update, transaction_id, payload))
 
     @rpc
     @boundary(scopes=WRITE)
     def delete_manual_transaction(self, principal, transaction_id):
-        with self.db.transaction() as session:
-            row = owned(session, principal.user_id, transaction_id, lock=True)
-            if row.source != "manual":
-                raise NotFound("No such manual transaction")
-            session.delete(row)
-        return {"deleted": transaction_id}
+        return self._as_user(principal, manual.delete, transaction_id)
 
     # -- categorisation rules (layer 1 of the categoriser; transactions/rule_store.py) --------
 
