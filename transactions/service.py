@@ -1,8 +1,16 @@
-"""transactions service entrypoints (thin: validate, call domain code, dispatch events).
+"""transactions service entrypoints (thin: validate, open the transaction, call one function).
 
-Every user-facing RPC takes the caller's signed access token as ``principal`` first and scopes
-every query by its subject: another user's transaction id answers NotFound, never Forbidden.
-Sign convention everywhere: negative = money out, positive = money in.
+Every user-facing RPC takes the caller's signed access token as ``principal`` first, is wrapped
+in ``common.rpc.boundary`` (schema, scopes, step-up) and runs one service-layer function with a
+``UserContext`` scoped to the token's subject: another user's ids answer NotFound, never
+Forbidden. Events are written to the outbox through ``UserContext.emit`` in the same database
+transaction. Sign convention everywhere: negative = money out, positive = money in.
+
+Service layer (docs/transactions.md, "Modules"): ``ingest`` (transactions_synced), ``flags``
+(anomaly flags), ``budget_store`` / ``budget_progress`` / ``budget_alerts``, ``queries`` and
+``listing`` (reads), ``edits`` (user edits, splits), ``manual`` (hand-entered transactions),
+``rule_store`` / ``rule_actions`` (rules, preview, apply), ``money_views`` (cash flow,
+recurring), ``user_data`` (export, erasure), ``suggest``.
 """
 
 from __future__ import annotations
@@ -11,7 +19,6 @@ import datetime as dt
 import logging
 
 from nameko.rpc import rpc
-from sqlalchemy import select
 
 from common.contracts.aggregation import load_event
 from common.nameko_deps import Database, Outbox, Redis, RequestContext
@@ -20,7 +27,6 @@ from common.rpc import boundary
 from common.schemas import to_plain, validate_or_raise
 from common.service_base import NesteggService
 from transactions import (
-    budget_alerts,
     budget_store,
     categorization,
     edits,
@@ -29,32 +35,20 @@ from transactions import (
     ingest,
     listing,
     manual,
-    recurring,
+    money_views,
+    rule_actions,
     rule_store,
-    transfers,
     user_data,
 )
-from transactions import cashflow as cashflow_mod
 from transactions import schemas as s
 from transactions.context import UserContext
-from transactions.input_checks import check_idempotency_key, invalid
-from transactions.models import (
-    ErasedUser,
-    OutboxEvent,
-    ProcessedEvent,
-    Transaction,
-)
-from transactions.queries import analysis_window
-from transactions.store import (
-    FieldKeys,
-    analysis_rows,
-    read_details,
-)
+from transactions.input_checks import check_idempotency_key
+from transactions.models import ErasedUser, OutboxEvent, ProcessedEvent
+from transactions.store import FieldKeys
 from transactions.suggest import suggest
 
 log = logging.getLogger(__name__)
 READ, WRITE = ("transactions:read",), ("transactions:write",)
-RECURRING_HISTORY_DAYS = 730
 _keys: FieldKeys | None = None
 _categorizer = categorization.Categorizer(cache=categorization.redis_prediction_cache)
 
@@ -92,7 +86,12 @@ class TransactionsService(NesteggService):
         with self.db.transaction() as session:
             return fn(self._context(session, principal.user_id), *args)
 
-    # -- ingest ------------------------------------------------------------------------------
+    # -- consumed events ---------------------------------------------------------------------
+
+    @handles("aggregation", "transactions_synced")
+    def on_transactions_synced(self, session, event):
+        data = validate_or_raise(s.TransactionsSyncedData(), event["data"])
+        ingest.transactions_synced(self._context(session, data["user_id"]), data)
 
     @handles("users", "user_deleted")
     def on_user_deleted(self, session, event):
@@ -104,26 +103,6 @@ class TransactionsService(NesteggService):
         data = load_event("item_removed", event["data"])
         removed = user_data.remove_accounts(session, data["user_id"], data["account_ids"])
         log.info("dropped a disconnected bank's transactions", extra={"rows_deleted": removed})
-
-    @rpc
-    @boundary(request=s.SuggestCategoryIn(), scopes=READ)
-    def suggest_category(self, principal, payload):
-        """What the categoriser says of a transaction the user is about to enter."""
-        with self.db.transaction() as session:
-            found = suggest(field_keys(), session, _categorizer, principal.user_id, payload)
-        return to_plain(found)
-
-    @rpc
-    @boundary(scopes=READ, step_up=True)
-    def export_user_data(self, principal):
-        """The caller's whole ledger, budgets, rules and corrections (account export)."""
-        with self.db.transaction() as session:
-            return to_plain(user_data.export(field_keys(), session, principal.user_id))
-
-    @handles("aggregation", "transactions_synced")
-    def on_transactions_synced(self, session, event):
-        data = validate_or_raise(s.TransactionsSyncedData(), event["data"])
-        ingest.transactions_synced(self._context(session, data["user_id"]), data)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -147,6 +126,21 @@ class TransactionsService(NesteggService):
     def export_transactions_csv(self, principal, filters=None):
         payload = validate_or_raise(s.TransactionFilters(), filters or {})
         return export.to_csv(to_plain(self._as_user(principal, listing.export_rows, payload)))
+
+    @rpc
+    @boundary(request=s.SuggestCategoryIn(), scopes=READ)
+    def suggest_category(self, principal, payload):
+        """What the categoriser says of a transaction the user is about to enter."""
+        with self.db.transaction() as session:
+            found = suggest(field_keys(), session, _categorizer, principal.user_id, payload)
+        return to_plain(found)
+
+    @rpc
+    @boundary(scopes=READ, step_up=True)
+    def export_user_data(self, principal):
+        """The caller's whole ledger, budgets, rules and corrections (account export)."""
+        with self.db.transaction() as session:
+            return to_plain(user_data.export(field_keys(), session, principal.user_id))
 
     # -- user edits --------------------------------------------------------------------------
 
@@ -247,31 +241,14 @@ class TransactionsService(NesteggService):
     def preview_rule(self, principal, rule_id, options=None):
         """What applying a stored rule would change in past transactions; changes nothing."""
         options = validate_or_raise(s.RulePreviewIn(), options or {})
-        keys = field_keys()
-        with self.db.transaction() as session:
-            rule = rule_store.saved_rule(keys, session, principal.user_id, rule_id)
-            plan = rule_store.plan(
-                keys, session, principal.user_id, rule, include_manual=options["include_manual"]
-            )
-        return to_plain(plan.page(options["offset"], options["limit"]))
+        return to_plain(self._as_user(principal, rule_actions.preview_saved, rule_id, options))
 
     @rpc
     @boundary(request=s.RuleIn(), scopes=READ)
     def preview_unsaved_rule(self, principal, payload, options=None):
         """What a rule body (not stored) would change in past transactions."""
         options = validate_or_raise(s.RulePreviewIn(), options or {})
-        keys = field_keys()
-        with self.db.transaction() as session:
-            rule = rule_store.unsaved_rule(session, principal.user_id, payload)
-            plan = rule_store.plan(
-                keys,
-                session,
-                principal.user_id,
-                rule,
-                include_manual=options["include_manual"],
-                saved=False,
-            )
-        return to_plain(plan.page(options["offset"], options["limit"]))
+        return to_plain(self._as_user(principal, rule_actions.preview_unsaved, payload, options))
 
     @rpc
     @boundary(scopes=WRITE)
@@ -279,25 +256,9 @@ class TransactionsService(NesteggService):
         """Re-categorise the user's matching past transactions by the rule (idempotent; hand-set
         categories only with ``include_manual``)."""
         options = validate_or_raise(s.RuleApplyIn(), options or {})
-        user_id = principal.user_id
-        with self.db.transaction() as session:
-            summary, ids = rule_store.apply(
-                field_keys(), session, user_id, rule_id, include_manual=options["include_manual"]
-            )
-            if ids:
-                self.outbox.add(
-                    session,
-                    "transactions_categorized",
-                    {
-                        "user_id": user_id,
-                        "transaction_ids": ids,
-                        "count": len(ids),
-                        "rule_id": summary["rule_id"],
-                    },
-                    user_id=user_id,
-                )
-                budget_alerts.check(self._context(session, user_id))
-        return to_plain(summary)
+        return to_plain(
+            self._as_user(principal, rule_actions.apply, rule_id, options["include_manual"])
+        )
 
     # -- budgets -----------------------------------------------------------------------------
 
@@ -335,48 +296,10 @@ class TransactionsService(NesteggService):
     @rpc
     @boundary(request=s.CashflowIn(), scopes=READ)
     def cashflow(self, principal, payload):
-        try:
-            cashflow_mod.check_range(payload["start"], payload["end"])
-        except ValueError as exc:
-            raise invalid("start", str(exc)) from None
-        with self.db.transaction() as session:
-            rows, transfer_set = analysis_window(
-                session, principal.user_id, payload["start"], payload["end"]
-            )
-        result = cashflow_mod.cashflow(
-            rows,
-            start=payload["start"],
-            end=payload["end"],
-            group_by=payload["group_by"],
-            transfers=transfer_set,
-        )
-        return to_plain(result)
+        return to_plain(self._as_user(principal, money_views.cashflow, payload))
 
     @rpc
     @boundary(scopes=READ)
     def recurring(self, principal, payload=None):
         payload = validate_or_raise(s.RecurringIn(), payload or {})
-        as_of = payload.get("as_of") or today()
-        keys = field_keys()
-        since = as_of - dt.timedelta(days=RECURRING_HISTORY_DAYS)
-        with self.db.transaction() as session:
-            rows = session.scalars(
-                select(Transaction).where(
-                    Transaction.user_id == principal.user_id,
-                    Transaction.date >= since,
-                    Transaction.date <= as_of,
-                    Transaction.pending.is_(False),
-                )
-            ).all()
-            by_id = {r.id: r for r in rows}
-            plain_rows = analysis_rows(rows, {})
-            ids = transfers.transfer_ids(plain_rows)
-            series = recurring.detect_recurring(
-                [r for r in plain_rows if r["id"] not in ids], as_of=as_of
-            )
-            for item in series:
-                latest = by_id[item["transaction_ids"][-1]]
-                details = read_details(keys, latest)
-                item["merchant"] = details.get("merchant_name") or details.get("name")
-                item["category_primary"] = latest.category_primary
-        return to_plain({"as_of": as_of, "series": series})
+        return to_plain(self._as_user(principal, money_views.recurring, payload.get("as_of")))
