@@ -21,8 +21,8 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from common.config import env_float
-from common.contracts.aggregation import load_event
 from common.erasure import admit
+from common.erasure_handlers import UserDataLifecycle
 from common.errors import ValidationFailed
 from common.logging import user_id_var
 from common.nameko_deps import Database, Outbox, Redis, RequestContext
@@ -74,10 +74,11 @@ def _event_day(data: dict, event: dict) -> dt.date:
     return (data["as_of"] or event["occurred_at"]).date()
 
 
-class PortfolioService(NesteggService):
+class PortfolioService(UserDataLifecycle, NesteggService):
     name = "portfolio"
     inbox_model = ProcessedEvent
     erased_model = ErasedUser
+    user_data = user_data  # erase / remove_accounts for UserDataLifecycle
 
     db = Database(name)
     outbox = Outbox(OutboxEvent)
@@ -110,17 +111,6 @@ class PortfolioService(NesteggService):
         data = validate_or_raise(s.BalancesUpdated(), event["data"])
         ctx = self._context(session, data["user_id"])
         sync_events.balances_updated(ctx, data, _event_day(data, event))
-
-    @handles("users", "user_deleted")
-    def on_user_deleted(self, session, event):
-        counts = user_data.erase(session, event["data"]["user_id"])
-        log.info("erased a deleted user's portfolio", extra={"rows_deleted": counts})
-
-    @handles("aggregation", "item_removed")
-    def on_item_removed(self, session, event):
-        data = load_event("item_removed", event["data"])
-        removed = user_data.remove_accounts(session, data["user_id"], data["account_ids"])
-        log.info("dropped a disconnected bank's holdings", extra={"rows_deleted": removed})
 
     @rpc
     @boundary(scopes=(READ,), step_up=True)

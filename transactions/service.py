@@ -20,7 +20,7 @@ import logging
 
 from nameko.rpc import rpc
 
-from common.contracts.aggregation import load_event
+from common.erasure_handlers import UserDataLifecycle
 from common.nameko_deps import Database, Outbox, Redis, RequestContext
 from common.nameko_events import handles
 from common.rpc import boundary
@@ -64,10 +64,11 @@ def today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-class TransactionsService(NesteggService):
+class TransactionsService(UserDataLifecycle, NesteggService):
     name = "transactions"
     inbox_model = ProcessedEvent
     erased_model = ErasedUser
+    user_data = user_data  # erase / remove_accounts for UserDataLifecycle
 
     db = Database(name)
     outbox = Outbox(OutboxEvent)
@@ -92,17 +93,6 @@ class TransactionsService(NesteggService):
     def on_transactions_synced(self, session, event):
         data = validate_or_raise(s.TransactionsSyncedData(), event["data"])
         ingest.transactions_synced(self._context(session, data["user_id"]), data)
-
-    @handles("users", "user_deleted")
-    def on_user_deleted(self, session, event):
-        counts = user_data.erase(session, event["data"]["user_id"])
-        log.info("erased a deleted user's ledger", extra={"rows_deleted": counts})
-
-    @handles("aggregation", "item_removed")
-    def on_item_removed(self, session, event):
-        data = load_event("item_removed", event["data"])
-        removed = user_data.remove_accounts(session, data["user_id"], data["account_ids"])
-        log.info("dropped a disconnected bank's transactions", extra={"rows_deleted": removed})
 
     # -- reading -----------------------------------------------------------------------------
 
