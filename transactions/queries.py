@@ -28,17 +28,21 @@ ORDER = {
 }
 
 
-def owned(session: Session, user_id: str, transaction_id: object, *, lock: bool = False):
-    """The user's transaction (``SELECT ... FOR UPDATE`` with ``lock``), else NotFound."""
-    if not isinstance(transaction_id, str) or not 1 <= len(transaction_id) <= 36:
-        raise NotFound("No such transaction")
-    query = select(Transaction).where(
-        Transaction.id == transaction_id, Transaction.user_id == user_id
-    )
+def owned_row(session: Session, model, user_id: str, row_id: object, *, what: str, lock=False):
+    """The user's row of ``model`` by id (``SELECT ... FOR UPDATE`` with ``lock``), else a
+    NotFound that says nothing about whether another user has it."""
+    if not isinstance(row_id, str) or not 1 <= len(row_id) <= 36:
+        raise NotFound(f"No such {what}")
+    query = select(model).where(model.id == row_id, model.user_id == user_id)
     row = session.scalars(query.with_for_update() if lock else query).first()
     if row is None:
-        raise NotFound("No such transaction")
+        raise NotFound(f"No such {what}")
     return row
+
+
+def owned(session: Session, user_id: str, transaction_id: object, *, lock: bool = False):
+    """The user's transaction, else NotFound."""
+    return owned_row(session, Transaction, user_id, transaction_id, what="transaction", lock=lock)
 
 
 def splits_of(session: Session, ids: Iterable[str]) -> dict[str, list[TransactionSplit]]:

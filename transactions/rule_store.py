@@ -20,12 +20,13 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from common.db import new_id
-from common.errors import NotFound, ValidationFailed
+from common.errors import ValidationFailed
 from transactions import user_rules
 from transactions.categorizer import taxonomy
 from transactions.categorizer.rules import Rule
 from transactions.ledger import description_of
 from transactions.models import CategorizationRule, Transaction
+from transactions.queries import owned_row
 from transactions.store import USER_CATEGORY_SOURCE, FieldKeys, categorize_rows, read_details
 
 TABLE = "categorization_rules"
@@ -97,15 +98,7 @@ def _ordered(user_id: str):
 def owned_rule(
     session: Session, user_id: str, rule_id: object, *, lock: bool = False
 ) -> CategorizationRule:
-    if not isinstance(rule_id, str) or not 1 <= len(rule_id) <= 36:
-        raise NotFound("No such rule")
-    query = select(CategorizationRule).where(
-        CategorizationRule.id == rule_id, CategorizationRule.user_id == user_id
-    )
-    row = session.scalars(query.with_for_update() if lock else query).first()
-    if row is None:
-        raise NotFound("No such rule")
-    return row
+    return owned_row(session, CategorizationRule, user_id, rule_id, what="rule", lock=lock)
 
 
 def _check_accounts(session: Session, user_id: str, account_ids) -> None:

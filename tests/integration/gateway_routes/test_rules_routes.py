@@ -20,6 +20,16 @@ def banked(make_user, routes):
     user = make_user()
     routes.link_bank(user)
     assert routes.wait_until(lambda: len(routes.transactions_of(user)) > 100, timeout=120)
+    # the first sync arrives in pages: wait until the ledger stops growing, or a preview and a
+    # later apply would count different sets of past transactions
+    seen = [-1]
+
+    def settled():
+        count = len(routes.transactions_of(user))
+        stable, seen[0] = count == seen[0], count
+        return stable
+
+    assert routes.wait_until(settled, timeout=120, interval=2.0)
     return user
 
 

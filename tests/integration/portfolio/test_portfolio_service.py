@@ -5,12 +5,13 @@ gateway's broker user with tokens signed by a test TokenSigner that the service 
 """
 
 import datetime as dt
+import functools
 import time
 import uuid
 from decimal import Decimal
 
 import pytest
-from _support.waiting import wait_until
+from _support.waiting import wait_until as _wait_until
 from sqlalchemy import text
 
 from common import rpc as common_rpc
@@ -21,6 +22,8 @@ from common.outbox import kombu_publisher
 from common.principal import TokenSigner
 
 pytestmark = pytest.mark.integration
+# events cross the broker to a container sharing 2 cores with the rest of the suite: be patient
+wait_until = functools.partial(_wait_until, timeout=90.0)
 TODAY = dt.datetime.now(dt.UTC).date()
 SCOPES = ("portfolio:read", "portfolio:write")
 
