@@ -6,7 +6,8 @@ that has a ``user_id`` column loses that user's rows (children before parents), 
 events still in the outbox are dropped, and a tombstone row goes into ``erased_users``. The
 tombstone is only the random user id and the time: :func:`common.nameko_events.handles` checks
 it so an event about the user that was already in flight (a sync page, a holdings update) cannot
-bring their data back after the erasure.
+bring their data back after the erasure. Disconnecting one bank leaves a tombstone of its item
+id (``removed_items``) for the same reason: a sync page of that item still in flight is ignored.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 ERASED_TABLE = "erased_users"
+REMOVED_ITEMS_TABLE = "removed_items"
 KEEP = frozenset({"inbox", ERASED_TABLE})
 
 
@@ -33,6 +35,39 @@ def erased_users_table(Base):
         )
 
     return ErasedUser
+
+
+def removed_items_table(Base):
+    """Tombstones of disconnected banks (``item_removed``); call once in ``models.py``."""
+
+    class RemovedItem(Base):
+        __tablename__ = REMOVED_ITEMS_TABLE
+
+        user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+        item_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+        removed_at: Mapped[dt.datetime] = mapped_column(
+            DateTime(timezone=True), server_default=func.now(), nullable=False
+        )
+
+    return RemovedItem
+
+
+def forget_item(session: Session, removed_model, user_id: str, item_id: str) -> None:
+    """Record that the user disconnected ``item_id``: later events about it are ignored."""
+    session.execute(
+        insert(removed_model).values(user_id=user_id, item_id=item_id).on_conflict_do_nothing()
+    )
+
+
+def is_item_removed(session: Session, removed_model, user_id: str | None, item_id) -> bool:
+    if not user_id or not isinstance(item_id, str) or not item_id:
+        return False
+    found = session.execute(
+        select(removed_model.item_id).where(
+            removed_model.user_id == user_id, removed_model.item_id == item_id
+        )
+    )
+    return found.first() is not None
 
 
 def erase_user(session: Session, Base, erased_model, user_id: str) -> dict[str, int]:  # noqa: N803

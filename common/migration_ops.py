@@ -58,3 +58,20 @@ def create_erased_users_table(op) -> None:
 
 def drop_erased_users_table(op) -> None:
     op.drop_table("erased_users")
+
+
+def create_removed_items_table(op) -> None:
+    """Tombstones of disconnected banks (:func:`common.erasure.removed_items_table`)."""
+    op.create_table(
+        "removed_items",
+        sa.Column("user_id", sa.String(64), nullable=False),
+        sa.Column("item_id", sa.String(255), nullable=False),
+        sa.Column(
+            "removed_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("user_id", "item_id", name="pk_removed_items"),
+    )
+
+
+def drop_removed_items_table(op) -> None:
+    op.drop_table("removed_items")

@@ -14,7 +14,7 @@ import logging
 import eventlet
 from nameko.events import EventHandler
 
-from common.erasure import admit
+from common.erasure import admit, is_item_removed
 from common.errors import ValidationFailed
 from common.events import EventEnvelope
 from common.inbox import claim
@@ -75,6 +75,15 @@ def handles(source: str, event_type: str, *, inbox_model=None):
                 erased = getattr(self, "erased_model", None)
                 if erased is not None and not admit(session, erased, event.get("user_id")):
                     log.info("event %s is about an erased user; ignored", event["event_id"])
+                    return None
+                removed = getattr(self, "removed_items_model", None)
+                item_id = (event.get("data") or {}).get("item_id")
+                if (
+                    removed is not None
+                    and event_type != "item_removed"
+                    and is_item_removed(session, removed, event.get("user_id"), item_id)
+                ):
+                    log.info("event %s is about a disconnected bank; ignored", event["event_id"])
                     return None
                 return method(self, session, event)
 

@@ -24,12 +24,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Timestamps, make_base, new_id
-from common.erasure import erased_users_table
+from common.erasure import erased_users_table, removed_items_table
 from common.messaging import JsonType, messaging_tables
 
 Base = make_base()
 OutboxEvent, ProcessedEvent = messaging_tables(Base)
 ErasedUser = erased_users_table(Base)
+RemovedItem = removed_items_table(Base)
 
 Amount = Numeric(24, 8)  # money, quantities and prices: exact decimals
 

@@ -45,7 +45,7 @@ from portfolio import (
 from portfolio import schemas as s
 from portfolio.context import UserContext
 from portfolio.errors import InvalidInput
-from portfolio.models import ErasedUser, OutboxEvent, ProcessedEvent
+from portfolio.models import ErasedUser, OutboxEvent, ProcessedEvent, RemovedItem
 
 log = logging.getLogger(__name__)
 READ, WRITE = "portfolio:read", "portfolio:write"
@@ -78,6 +78,7 @@ class PortfolioService(UserDataLifecycle, NesteggService):
     name = "portfolio"
     inbox_model = ProcessedEvent
     erased_model = ErasedUser
+    removed_items_model = RemovedItem
     user_data = user_data  # erase / remove_accounts for UserDataLifecycle
 
     db = Database(name)

@@ -34,12 +34,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from common.crypto import register_model_columns
 from common.db import Timestamps, make_base
-from common.erasure import erased_users_table
+from common.erasure import erased_users_table, removed_items_table
 from common.messaging import JsonType, messaging_tables
 
 Base = make_base()
 OutboxEvent, ProcessedEvent = messaging_tables(Base)
 ErasedUser = erased_users_table(Base)
+RemovedItem = removed_items_table(Base)
 
 DATABASE_URL_ENV = "NESTEGG_TRANSACTIONS_DATABASE_URL"
 MONEY = Numeric(18, 4)

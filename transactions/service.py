@@ -43,7 +43,7 @@ from transactions import (
 from transactions import schemas as s
 from transactions.context import UserContext
 from transactions.input_checks import check_idempotency_key
-from transactions.models import ErasedUser, OutboxEvent, ProcessedEvent
+from transactions.models import ErasedUser, OutboxEvent, ProcessedEvent, RemovedItem
 from transactions.store import FieldKeys
 from transactions.suggest import suggest
 
@@ -68,6 +68,7 @@ class TransactionsService(UserDataLifecycle, NesteggService):
     name = "transactions"
     inbox_model = ProcessedEvent
     erased_model = ErasedUser
+    removed_items_model = RemovedItem
     user_data = user_data  # erase / remove_accounts for UserDataLifecycle
 
     db = Database(name)

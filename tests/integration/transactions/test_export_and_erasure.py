@@ -88,6 +88,12 @@ def test_export_disconnect_and_erasure(provisioned, rpc, tokens, strong, sync, t
     assert handled(db, removed)
     left = rpc.export_user_data(strong(user))["transactions"]
     assert [t["description"] for t in left] == ["WHOLEFDS MKT 10233"]
+    # a page of the disconnected bank that was already in flight is ignored; another bank's not
+    late_page = sync(user, added=[txn("t-chk-3", "7.00", account="acc-chk")], item_id="item-1")
+    assert handled(db, late_page)
+    sync(user, added=[txn("t-new-1", "3.00", account="acc-new")], item_id="item-2")
+    left = rpc.export_user_data(strong(user))["transactions"]
+    assert sorted(t["account_id"] for t in left) == ["acc-card", "acc-new"]
     assert (
         len(rpc.export_user_data(strong(other))["transactions"]) == 1
     )  # same account id, other user
