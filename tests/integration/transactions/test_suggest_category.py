@@ -12,9 +12,7 @@ def ask(rpc, token, description, amount="-30.00", **extra):
     return rpc.suggest_category(token, {"description": description, "amount": amount, **extra})
 
 
-def test_rules_then_corrections_then_the_model_for_this_user_only(
-    rpc, tokens, user, sync, txn, db
-):
+def test_rules_then_corrections_then_the_model_for_this_user_only(rpc, tokens, user, sync, txn, db):
     other = user + "-other"
     rpc.create_rule(
         tokens(user), {"category": "FOOD_AND_DRINK_COFFEE", "description_contains": "brewlab"}
