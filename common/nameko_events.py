@@ -30,7 +30,13 @@ class DeadLetteringEventHandler(EventHandler):
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            try:
+                self.queue_consumer.ack_message(message)
+            except Exception as exc:  # noqa: BLE001 - never let a lost ack kill the container
+                # the broker went away between the effect's commit and the ack: it redelivers
+                # the message once it is back, and the inbox makes that a no-op. Raising here
+                # would stop the whole service container.
+                log.warning("event ack lost (%s); the broker will redeliver it", type(exc).__name__)
             return
         if not message.channel.connection:
             return  # the broker already reclaimed it
