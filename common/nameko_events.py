@@ -82,12 +82,11 @@ def handles(source: str, event_type: str, *, inbox_model=None):
                 if erased is not None and not admit(session, erased, event.get("user_id")):
                     log.info("event %s is about an erased user; ignored", event["event_id"])
                     return None
+                # (item_removed itself passes: the tombstone is written by its own handler)
                 removed = getattr(self, "removed_items_model", None)
                 item_id = (event.get("data") or {}).get("item_id")
-                if (
-                    removed is not None
-                    and event_type != "item_removed"
-                    and is_item_removed(session, removed, event.get("user_id"), item_id)
+                if removed is not None and is_item_removed(
+                    session, removed, event.get("user_id"), item_id
                 ):
                     log.info("event %s is about a disconnected bank; ignored", event["event_id"])
                     return None

@@ -93,13 +93,12 @@ class Categorizer:
         engine: CategorizationEngine | None = None,
         *,
         load_model: bool = True,
-        cache: PredictionCache | Callable[[], PredictionCache | None] | None = None,
+        cache_factory: Callable[[], PredictionCache | None] | None = None,
     ):
         self._engine = engine
         self._load_model = load_model and engine is None
-        # a factory is called once, when the first engine is built (not at import time)
-        self._cache_factory = cache if callable(cache) else None
-        self._cache: PredictionCache | None = None if callable(cache) else cache
+        self._cache_factory = cache_factory  # called once, with the first engine (not at import)
+        self._cache: PredictionCache | None = None
         self._lock = threading.Lock()
         self._checked_at = 0.0
 

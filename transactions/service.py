@@ -50,7 +50,7 @@ from transactions.suggest import suggest
 log = logging.getLogger(__name__)
 READ, WRITE = ("transactions:read",), ("transactions:write",)
 _keys: FieldKeys | None = None
-_categorizer = categorization.Categorizer(cache=categorization.redis_prediction_cache)
+_categorizer = categorization.Categorizer(cache_factory=categorization.redis_prediction_cache)
 
 
 def field_keys() -> FieldKeys:
