@@ -40,3 +40,48 @@ def run_container(provisioned):
     for container in reversed(containers):
         with contextlib.suppress(Exception):
             container.stop()
+
+
+@pytest.fixture(scope="session")
+def service_db(provisioned):
+    """``service_db("transactions")``: a session factory on that service's database, connected
+    as the service's own role (one engine per service for the whole session)."""
+    from common.db import make_engine, make_session_factory
+
+    factories = {}
+
+    def factory(service: str):
+        if service not in factories:
+            engine = make_engine(provisioned.database_url(service), pool_size=3)
+            factories[service] = make_session_factory(engine)
+        return factories[service]
+
+    yield factory
+    for made in factories.values():
+        made.kw["bind"].dispose()
+
+
+@pytest.fixture(scope="session")
+def emit_event(provisioned, service_db):
+    """``emit_event(source, event_type, data, user_id)``: write the event to ``source``'s outbox
+    and relay it, as that service would; returns the event id."""
+    import importlib
+
+    from common.db import transaction
+    from common.outbox import OutboxRelay, kombu_publisher, record
+
+    publishers = {}
+
+    def emit(source: str, event_type: str, data: dict, user_id: str) -> str:
+        outbox = importlib.import_module(f"{source}.models").OutboxEvent
+        factory = service_db(source)
+        with transaction(factory) as session:
+            event_id = record(
+                session, outbox, source=source, event_type=event_type, data=data, user_id=user_id
+            )
+        if source not in publishers:
+            publishers[source] = kombu_publisher(provisioned.amqp_uri(source))
+        OutboxRelay(factory, outbox, publishers[source]).relay_pending()
+        return event_id
+
+    return emit

@@ -10,16 +10,13 @@ import uuid
 import pytest
 from sqlalchemy import func, select, update
 
-from common.db import make_engine, make_session_factory
 from common.errors import Forbidden, StepUpRequired
 from common.outbox import record
 
 
 @pytest.fixture(scope="module")
-def agg_db(provisioned):
-    engine = make_engine(provisioned.database_url("aggregation"), pool_size=2)
-    yield make_session_factory(engine)
-    engine.dispose()
+def agg_db(service_db):
+    return service_db("aggregation")
 
 
 def user_deleted(user_id: str) -> dict:

@@ -11,7 +11,7 @@ import pytest
 from _support.categorizer_data import SIX
 from sqlalchemy import text
 
-from common.db import make_engine, make_session_factory, transaction
+from common.db import transaction
 from transactions.categorizer import cli
 from transactions.categorizer.corpus_gen import CORPUS_COLUMNS, load_corpus
 from transactions.categorizer.training import main_train
@@ -26,10 +26,8 @@ BRAND = f"QVORTLE ZENTRIX {uuid.uuid4().hex[:6].upper()}"
 
 
 @pytest.fixture(scope="module")
-def factory(provisioned):
-    engine = make_engine(provisioned.database_url("transactions"), pool_size=1)
-    yield make_session_factory(engine)
-    engine.dispose()
+def factory(service_db):
+    return service_db("transactions")
 
 
 def add(session, keys, user_id, description, amount, category, source, *, split=False):

@@ -11,17 +11,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from common.db import make_engine, make_session_factory
 from common.erasure import admit, erase_user
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def factory(provisioned):
-    engine = make_engine(provisioned.database_url("transactions"), pool_size=3)
-    yield make_session_factory(engine)
-    engine.dispose()
+def factory(service_db):
+    return service_db("transactions")
 
 
 def a_row(user_id):

@@ -88,53 +88,41 @@ def events(db):
 
 
 @pytest.fixture(scope="session")
-def aggregation_db(provisioned):
-    from common.db import make_engine, make_session_factory
-
-    engine = make_engine(provisioned.database_url("aggregation"), pool_size=2)
-    yield make_session_factory(engine)
-    engine.dispose()
+def aggregation_db(service_db):
+    return service_db("aggregation")
 
 
 @pytest.fixture
-def sync(provisioned, service, aggregation_db, db):
+def sync(provisioned, service, aggregation_db, db, emit_event):
     """Publish one ``transactions_synced`` event (or replay one by id) and wait for it."""
     from aggregation.models import OutboxEvent
     from common.db import transaction
-    from common.outbox import OutboxRelay, kombu_publisher, record
+    from common.outbox import OutboxRelay, kombu_publisher
 
-    publish = kombu_publisher(provisioned.amqp_uri("aggregation"))
+    def handled(event_id):
+        return db("SELECT 1 FROM inbox WHERE event_id = :e", e=event_id)
 
     def send(user_id, added=(), modified=(), removed=(), *, replay_of=None, item_id="item-1"):
-        with transaction(aggregation_db) as session:
-            if replay_of is None:
-                event_id = record(
-                    session,
-                    OutboxEvent,
-                    source="aggregation",
-                    event_type="transactions_synced",
-                    data={
-                        "user_id": user_id,
-                        "item_id": item_id,
-                        "added": list(added),
-                        "modified": list(modified),
-                        "removed": list(removed),
-                    },
-                    user_id=user_id,
-                )
-            else:
-                event_id = replay_of
-                session.execute(
-                    text("UPDATE outbox SET published_at = NULL WHERE id = :i"), {"i": event_id}
-                )
-        before = len(db("SELECT 1 FROM inbox WHERE event_id = :e", e=event_id))
-        OutboxRelay(aggregation_db, OutboxEvent, publish).relay_pending()
         if replay_of is None:
-            assert wait_until(lambda: db("SELECT 1 FROM inbox WHERE event_id = :e", e=event_id))
-        else:
-            assert before == 1
-            time.sleep(1.0)  # a replay is skipped by the inbox: nothing to wait for
-        return event_id
+            data = {
+                "user_id": user_id,
+                "item_id": item_id,
+                "added": list(added),
+                "modified": list(modified),
+                "removed": list(removed),
+            }
+            event_id = emit_event("aggregation", "transactions_synced", data, user_id)
+            assert wait_until(lambda: handled(event_id))
+            return event_id
+        with transaction(aggregation_db) as session:
+            session.execute(
+                text("UPDATE outbox SET published_at = NULL WHERE id = :i"), {"i": replay_of}
+            )
+        assert len(handled(replay_of)) == 1
+        publish = kombu_publisher(provisioned.amqp_uri("aggregation"))
+        OutboxRelay(aggregation_db, OutboxEvent, publish).relay_pending()
+        time.sleep(1.0)  # a replay is skipped by the inbox: nothing to wait for
+        return replay_of
 
     return send
 

@@ -12,28 +12,6 @@ from common.errors import Forbidden, StepUpRequired
 READ = ("transactions:read", "transactions:write")
 
 
-def send_event(provisioned, source, event_type, data, user_id):
-    """Write one event to ``source``'s outbox and relay it, as that service would."""
-    import importlib
-
-    from common.db import make_engine, make_session_factory, transaction
-    from common.outbox import OutboxRelay, kombu_publisher, record
-
-    outbox = importlib.import_module(f"{source}.models").OutboxEvent
-    engine = make_engine(provisioned.database_url(source), pool_size=1)
-    factory = make_session_factory(engine)
-    try:
-        with transaction(factory) as session:
-            event_id = record(
-                session, outbox, source=source, event_type=event_type, data=data, user_id=user_id
-            )
-        publish = kombu_publisher(provisioned.amqp_uri(source))
-        OutboxRelay(factory, outbox, publish).relay_pending()
-    finally:
-        engine.dispose()
-    return event_id
-
-
 def handled(db, event_id, timeout=30.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -48,7 +26,7 @@ def strong(signer):
     return lambda user_id: signer.sign(user_id, scopes=READ, amr=("pwd", "otp"))
 
 
-def test_export_disconnect_and_erasure(provisioned, rpc, tokens, strong, sync, txn, user, db):
+def test_export_disconnect_and_erasure(rpc, tokens, strong, sync, txn, user, db, emit_event):
     other = f"user-{uuid.uuid4().hex[:12]}"
     sync(
         user,
@@ -78,8 +56,7 @@ def test_export_disconnect_and_erasure(provisioned, rpc, tokens, strong, sync, t
     assert export["rules"][0]["category_detailed"] == "FOOD_AND_DRINK_COFFEE"
     assert "t-other" not in str(export)
 
-    removed = send_event(
-        provisioned,
+    removed = emit_event(
         "aggregation",
         "item_removed",
         {"user_id": user, "item_id": "item-1", "account_ids": ["acc-chk"]},
@@ -98,7 +75,7 @@ def test_export_disconnect_and_erasure(provisioned, rpc, tokens, strong, sync, t
         len(rpc.export_user_data(strong(other))["transactions"]) == 1
     )  # same account id, other user
 
-    deleted = send_event(provisioned, "users", "user_deleted", {"user_id": user}, user)
+    deleted = emit_event("users", "user_deleted", {"user_id": user}, user)
     assert handled(db, deleted)
     for table in ("transactions", "budgets", "categorization_rules"):
         assert db(f"SELECT 1 FROM {table} WHERE user_id = :u", u=user) == []  # noqa: S608

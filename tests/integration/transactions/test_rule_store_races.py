@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from common.db import make_engine, make_session_factory
 from transactions import rule_store
 from transactions.models import CategorizationRule, Transaction
 from transactions.store import FieldKeys, write_details
@@ -21,10 +20,8 @@ COFFEE = "FOOD_AND_DRINK_COFFEE"
 
 
 @pytest.fixture
-def factory(provisioned):
-    engine = make_engine(provisioned.database_url("transactions"), pool_size=3)
-    yield make_session_factory(engine)
-    engine.dispose()
+def factory(service_db):
+    return service_db("transactions")
 
 
 def test_two_retries_of_one_idempotent_create_give_one_rule(factory):
