@@ -53,7 +53,13 @@ def removed_items_table(Base):
 
 
 def forget_item(session: Session, removed_model, user_id: str, item_id: str) -> None:
-    """Record that the user disconnected ``item_id``: later events about it are ignored."""
+    """Record that the user disconnected ``item_id``: later events about it are ignored.
+
+    Takes the user's advisory lock exclusively, like :func:`erase_user`, so a sync page of the
+    item that was admitted at the same moment commits first (and the caller's deletes that
+    follow see its rows), or starts after this commits and finds the tombstone.
+    """
+    session.execute(select(func.pg_advisory_xact_lock(_user_lock(user_id))))
     session.execute(
         insert(removed_model).values(user_id=user_id, item_id=item_id).on_conflict_do_nothing()
     )
