@@ -229,28 +229,34 @@ def test_a_signed_webhook_is_accepted_and_the_key_cached():
     assert payload["item_id"] == "i" and cache.fetches == 1
 
 
-@pytest.mark.parametrize(
-    "headers,body",
-    [
-        ({}, BODY),
-        ({"Plaid-Verification": sign(BODY)}, BODY.replace(b"SYNC", b"SYNK")),
-        ({"Plaid-Verification": sign(BODY, key=ec.generate_private_key(ec.SECP256R1()))}, BODY),
-        ({"Plaid-Verification": sign(BODY, iat=time.time() - 301)}, BODY),
-        ({"Plaid-Verification": sign(BODY, iat=time.time() + 600)}, BODY),
-        ({"Plaid-Verification": sign(BODY, kid="unknown")}, BODY),
-        (
-            {
-                "Plaid-Verification": jwt.encode(
-                    {"iat": int(time.time())}, "secret", algorithm="HS256", headers={"kid": KID}
-                )
-            },
-            BODY,
-        ),
-        ({"Plaid-Verification": "not-a-jwt"}, BODY),
-        ({"Plaid-Verification": sign(BODY, digest="0" * 64)}, BODY),
-    ],
-)
-def test_bad_webhooks_are_unauthenticated(headers, body):
+# Each case is built when the test runs, not at collection: a token dated "now + 600 s" made at
+# collection is no longer in the future when a long suite reaches the test.
+BAD_WEBHOOKS = {
+    "unsigned": lambda: ({}, BODY),
+    "body-changed": lambda: ({"Plaid-Verification": sign(BODY)}, BODY.replace(b"SYNC", b"SYNK")),
+    "other-key": lambda: (
+        {"Plaid-Verification": sign(BODY, key=ec.generate_private_key(ec.SECP256R1()))},
+        BODY,
+    ),
+    "too-old": lambda: ({"Plaid-Verification": sign(BODY, iat=time.time() - 301)}, BODY),
+    "from-the-future": lambda: ({"Plaid-Verification": sign(BODY, iat=time.time() + 600)}, BODY),
+    "unknown-kid": lambda: ({"Plaid-Verification": sign(BODY, kid="unknown")}, BODY),
+    "hs256": lambda: (
+        {
+            "Plaid-Verification": jwt.encode(
+                {"iat": int(time.time())}, "secret", algorithm="HS256", headers={"kid": KID}
+            )
+        },
+        BODY,
+    ),
+    "not-a-jwt": lambda: ({"Plaid-Verification": "not-a-jwt"}, BODY),
+    "wrong-digest": lambda: ({"Plaid-Verification": sign(BODY, digest="0" * 64)}, BODY),
+}
+
+
+@pytest.mark.parametrize("case", BAD_WEBHOOKS)
+def test_bad_webhooks_are_unauthenticated(case):
+    headers, body = BAD_WEBHOOKS[case]()
     with pytest.raises(Unauthenticated):
         verify_webhook(headers, body, keys())
 
