@@ -325,6 +325,38 @@ def merchant_key(raw: object) -> str:
     return merchant_key_from_clean(clean_description(raw))
 
 
+_FAMILY_LENGTH = 5
+_VOWELS = frozenset("AEIOU")
+
+
+def _skeleton(letters: str, limit: int | None = None) -> str:
+    key = letters[0]
+    for ch in letters[1:]:
+        if ch not in _VOWELS and ch != key[-1]:
+            key += ch
+            if limit is not None and len(key) == limit:
+                break
+    return key
+
+
+def brand_keys(name: str) -> tuple[str, ...]:
+    """Keys shared by the printed variants of one brand, for keeping them on one side of a split.
+
+    Two keys: the consonant skeleton of the first word (``LIDL`` and ``LIDL STIFTUNG``, ``H&M``
+    and ``H&M DE``, ``AMAZON`` and ``AMZN MKTP``), and the skeleton of the whole name cut to five
+    letters (``WHOLE FOODS MARKET`` and ``WHOLEFDS MKT`` are both ``WHLFD``). Names that share
+    either key belong together; that also joins unrelated names (``COSTA COFFEE`` and
+    ``COSTCO``), which for a held-out split only makes the test stricter.
+    """
+    ascii_name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^A-Z0-9 ]", "", ascii_name.upper()).split()
+    if len(words) > 1 and words[0] == "THE":
+        words = words[1:]
+    if not words:
+        return (str(name),)
+    return (f"w:{_skeleton(words[0])}", f"j:{_skeleton(''.join(words), _FAMILY_LENGTH)}")
+
+
 def normalize(raw: object) -> Normalized:
     clean = clean_description(raw)
     return Normalized(clean=clean, merchant_key=merchant_key_from_clean(clean))

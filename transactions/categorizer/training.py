@@ -32,7 +32,7 @@ from transactions.categorizer.errors import ArtifactNotFound, CategorizerError, 
 from transactions.categorizer.evaluate import evaluation_report, format_report
 from transactions.categorizer.features import FeatureRow, feature_row
 from transactions.categorizer.model import CategorizerModel, ModelParams, fit_model
-from transactions.categorizer.normalize import merchant_key
+from transactions.categorizer.normalize import brand_keys, merchant_key
 from transactions.categorizer.taxonomy import primary_of, validate_detailed
 
 Progress = Callable[[int, int, str], None]
@@ -73,21 +73,50 @@ def _breakdown(model, rows, features, labels, idx, key: str) -> dict[str, dict[s
     return out
 
 
-def _group(row: Mapping[str, Any]) -> str:
+def _name(row: Mapping[str, Any]) -> str:
     return row.get("merchant") or merchant_key(row["description"])
 
 
+def split_groups(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """The split unit of each row. Brands that share a :func:`brand_keys` key form one unit, so
+    no printed variant of a held-out brand is trained on (``SPOTIFY`` / ``SPOTIFY PREMIUM``,
+    ``COSTA COFFEE`` / ``COSTA COFFEE IE``, ``WHOLE FOODS MARKET`` / ``WHOLEFDS MKT``). A local
+    business (``BAECKEREI WEBER``) is its own unit, joined only with rows of the same name: its
+    neighbours with the same trade word are other merchants, and learning that word is the
+    point."""
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    names = []
+    for row in rows:
+        name = "n:" + " ".join(_name(row).upper().split())
+        names.append(name)
+        if row.get("merchant_type") != "local":
+            for key in brand_keys(_name(row)):
+                parent[find(key)] = find(name)
+    return np.asarray([find(name) for name in names])
+
+
 def merchant_split(
-    rows: Sequence[Mapping[str, Any]], *, test_size: float = 0.2, seed: int = 0
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    test_size: float = 0.2,
+    seed: int = 0,
+    groups: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Indices (train A, held-out A, held-out-merchant B, training-merchant B).
 
-    Family-A rows are split by ``merchant`` with GroupShuffleSplit, so no merchant is on both
-    sides; family-B rows (the held-out template style) are never trained on and are divided by
-    whether their merchant was held out.
+    Family-A rows are split by merchant (:func:`split_groups`, or ``groups`` when given) with
+    GroupShuffleSplit, so no merchant is on both sides; family-B rows (the held-out template
+    style) are never trained on and are divided by whether their merchant was held out.
     """
     families = np.asarray([r.get("family") or "A" for r in rows])
-    groups = np.asarray([_group(r) for r in rows])
+    groups = split_groups(rows) if groups is None else np.asarray(groups)
     labels = np.asarray([r.get("category_detailed") for r in rows])
     a_idx = np.flatnonzero(families == "A")
     if len(a_idx) < 2:
@@ -124,19 +153,27 @@ def train(
     extra = corrections_as_training_rows(extra_rows)
     features, labels = _featurize(rows, "corpus")
     extra_features, extra_labels = _featurize(extra, "correction")
-    groups = np.asarray([_group(r) for r in rows])
+    all_groups = split_groups([*rows, *extra])
+    groups, extra_groups = all_groups[: len(rows)], all_groups[len(rows) :]
     a_idx = np.flatnonzero(np.asarray([(r.get("family") or "A") == "A" for r in rows]))
     timings["load_s"] = time.perf_counter() - started
 
     step(1, TOTAL_STEPS, "splitting by merchant")
-    train_idx, test_idx, b_idx, b_seen_idx = merchant_split(rows, test_size=test_size, seed=seed)
+    train_idx, test_idx, b_idx, b_seen_idx = merchant_split(
+        rows, test_size=test_size, seed=seed, groups=groups
+    )
     test_merchants = set(groups[test_idx].tolist())
+    # a correction about a held-out merchant (brand or local) would leak it into the evaluation
+    held_keys = {key for i in test_idx for key in brand_keys(_name(rows[i]))}
+    extra_idx = [
+        j for j, row in enumerate(extra) if not held_keys.intersection(brand_keys(_name(row)))
+    ]
 
     step(2, TOTAL_STEPS, "fitting evaluation model")
     t0 = time.perf_counter()
-    fit_rows = [features[i] for i in train_idx] + extra_features
-    fit_labels = [labels[i] for i in train_idx] + extra_labels
-    fit_groups = [groups[i] for i in train_idx] + [r["merchant"] for r in extra]
+    fit_rows = [features[i] for i in train_idx] + [extra_features[j] for j in extra_idx]
+    fit_labels = [labels[i] for i in train_idx] + [extra_labels[j] for j in extra_idx]
+    fit_groups = [groups[i] for i in train_idx] + [extra_groups[j] for j in extra_idx]
     eval_model = fit_model(fit_rows, fit_labels, fit_groups, params)
     timings["fit_evaluation_s"] = time.perf_counter() - t0
 
@@ -174,7 +211,7 @@ def train(
         model = fit_model(
             [features[i] for i in a_idx] + extra_features,
             [labels[i] for i in a_idx] + extra_labels,
-            [groups[i] for i in a_idx] + [r["merchant"] for r in extra],
+            [groups[i] for i in a_idx] + list(extra_groups),
             params,
             temperature=eval_model.temperature,
         )
@@ -189,10 +226,11 @@ def train(
         "temperature": round(eval_model.temperature, 4),
         "n_corpus_rows": len(rows),
         "n_correction_rows": len(extra),
-        "n_train_rows": len(train_idx) + len(extra),
+        "n_train_rows": len(train_idx) + len(extra_idx),
         "n_test_rows": len(test_idx),
-        "n_test_merchants": len(test_merchants),
-        "n_train_merchants": len(set(groups[train_idx].tolist())),
+        "n_test_merchants": len({_name(rows[i]) for i in test_idx}),
+        "n_test_split_units": len(test_merchants),
+        "n_train_merchants": len({_name(rows[i]) for i in train_idx}),
         "held_out": held_out,
         "held_out_other_style": other_style,
         "held_out_by_merchant_type": by_type,
