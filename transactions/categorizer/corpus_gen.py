@@ -232,7 +232,9 @@ CHANNEL_BY_KIND = {
     "bank": (("other", 0.95), ("in store", 0.05)),
 }
 BRAND_ROWS_A, LOCAL_ROWS_A, ROWS_B = 8, 5, 2
-LOCALS_PER_CATEGORY = 36
+# 60 local businesses per category: about two per local pattern, and a brand / local row mix
+# (57 / 43) close to the first corpus (51 / 49) after the brand lists doubled.
+LOCALS_PER_CATEGORY = 60
 
 
 @dataclass(frozen=True)

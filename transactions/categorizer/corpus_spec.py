@@ -2077,3 +2077,6 @@ POOLS: dict[str, tuple[str, ...]] = {
     ),
 }
 # fmt: on
+# The "|"-lists above span lines, so their first entry on each line starts with the indentation;
+# without this, `        LAKESIDE DENTAL` and `LAKESIDE DENTAL` were two merchants that print alike.
+POOLS = {key: tuple(" ".join(v.split()) for v in values) for key, values in POOLS.items()}

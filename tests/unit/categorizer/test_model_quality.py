@@ -74,7 +74,7 @@ def test_split_is_merchant_disjoint(trained):
 def test_predictions_are_probability_distributions(trained):
     model, _ = trained
     rows = [
-        feature_row("POS DEBIT SHELL OIL 1234 HOUSTON TX", "-45.10", "in store"),
+        feature_row("POS DEBIT MAPLE RIDGE GAS & GO 1234 HOUSTON TX", "-45.10", "in store"),
         feature_row("ACH CREDIT GLOBEX CORP PAYROLL PPD ID: 1", "3100.00", "other"),
     ]
     probabilities = model.predict_proba(rows)
