@@ -131,7 +131,7 @@ def ensure_categorizer_model() -> None:
         return
     except artifacts.ArtifactNotFound:
         pass
-    print("training the categorisation model (first run only, about a minute)...", flush=True)
+    print("training the categorisation model (first run only, two to three minutes)...", flush=True)
     training.load_or_train()
 
 

@@ -49,3 +49,22 @@ def test_shipped_corpus_is_exactly_what_the_generator_writes(tmp_path):
     with gzip.open(out, "rb") as fresh, gzip.open(CORPUS_PATH, "rb") as shipped:
         assert fresh.read() == shipped.read()
     assert CORPUS_PATH.stat().st_size < 3_000_000
+
+
+def test_no_brand_is_listed_under_two_categories():
+    import re
+
+    from transactions.categorizer.corpus_gen import build_merchants
+
+    categories = defaultdict(set)
+    for merchant in build_merchants():
+        if not merchant.local:
+            categories[re.sub(r"[^A-Z0-9]", "", merchant.name.upper())].add(merchant.detailed)
+    conflicts = {name: cats for name, cats in categories.items() if len(cats) > 1}
+    assert conflicts == {}
+
+
+def test_generated_names_carry_no_layout_whitespace():
+    from transactions.categorizer.corpus_gen import build_merchants
+
+    assert all(m.name == " ".join(m.name.split()) for m in build_merchants())
