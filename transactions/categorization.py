@@ -81,6 +81,19 @@ def redis_prediction_cache() -> PredictionCache | None:
     return RedisCache(url=config.load().redis_url, key_secret=secret)
 
 
+def off_the_hub(work: Callable[[], Any]) -> Any:
+    """Run ``work`` in a real OS thread when eventlet has patched threading (inside a nameko
+    service), so the seconds spent unpickling an ~80 MB model do not stall every other
+    greenthread: an RPC arriving meanwhile (list my transactions) is still answered."""
+    try:
+        from eventlet import patcher, tpool
+    except ImportError:  # pragma: no cover - eventlet is a nameko dependency
+        return work()
+    if not patcher.is_monkey_patched("thread"):
+        return work()
+    return tpool.execute(work)
+
+
 class Categorizer:
     """Categorises plain transaction dicts: ``description``, ``amount`` (Decimal, negative =
     out), ``user_id`` and optional ``merchant_name``, ``account_id``, ``payment_channel``,
@@ -117,7 +130,7 @@ class Categorizer:
                     try:
                         from transactions.categorizer.artifacts import load_model, store_from_env
 
-                        model = load_model(store_from_env())
+                        model = off_the_hub(lambda: load_model(store_from_env()))
                     except Exception as exc:  # no trained model yet: rules/corrections/provider
                         log.warning("no categorisation model loaded: %s", type(exc).__name__)
                 if self._cache is None and self._cache_factory is not None:
