@@ -345,8 +345,9 @@ def brand_keys(name: str) -> tuple[str, ...]:
     Two keys: the consonant skeleton of the first word (``LIDL`` and ``LIDL STIFTUNG``, ``H&M``
     and ``H&M DE``, ``AMAZON`` and ``AMZN MKTP``), and the skeleton of the whole name cut to five
     letters (``WHOLE FOODS MARKET`` and ``WHOLEFDS MKT`` are both ``WHLFD``). Names that share
-    either key belong together; that also joins unrelated names (``COSTA COFFEE`` and
-    ``COSTCO``), which for a held-out split only makes the test stricter.
+    either key belong together; that also joins unrelated names (``CITY MARKET`` and ``CITY
+    FURNITURE``, ``PITA PIT`` and ``PETIT CASINO``), which for a held-out split only makes the
+    test stricter.
     """
     ascii_name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
     words = re.sub(r"[^A-Z0-9 ]", "", ascii_name.upper()).split()
