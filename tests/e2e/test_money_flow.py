@@ -31,10 +31,9 @@ SCOPES = (
 def categorizer_model():
     """A trained categorisation model in the test deployment's artefact store (trained once,
     then reused from $NESTEGG_STATE_DIR/models); the transactions service loads it lazily."""
-    from transactions.categorizer.artifacts import store_from_env
-    from transactions.categorizer.training import load_or_train
+    from _support.categorizer_data import deployment_test_model
 
-    return load_or_train(store_from_env())
+    return deployment_test_model()
 
 
 @pytest.fixture(scope="module")

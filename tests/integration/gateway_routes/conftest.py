@@ -297,13 +297,12 @@ def transactions_of(user: User, **query) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def categorizer_model():
-    """A trained categorisation model in the test deployment's artefact store (trained once,
-    ~1-2 min, then reused from $NESTEGG_STATE_DIR/models), before the transactions service
+    """A trained categorisation model in the test deployment's artefact store (trained once on
+    the thinned corpus, ~1 min, then reused from $NESTEGG_ARTIFACT_DIR), before the transactions service
     starts (it loads the model at its first categorisation and keeps what it found)."""
-    from transactions.categorizer.artifacts import store_from_env
-    from transactions.categorizer.training import load_or_train
+    from _support.categorizer_data import deployment_test_model
 
-    return load_or_train(store_from_env())
+    return deployment_test_model()
 
 
 @pytest.fixture(scope="session")

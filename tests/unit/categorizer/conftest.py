@@ -3,17 +3,13 @@ all merchants kept, so the held-out split stays merchant-disjoint and realistic)
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import pytest
-from _support.categorizer_data import SIX
+from _support.categorizer_data import SIX, thin
 
 from transactions.categorizer.corpus_gen import load_corpus
 from transactions.categorizer.features import feature_row
 from transactions.categorizer.model import ModelParams, fit_model
 from transactions.categorizer.training import train
-
-ROWS_PER_MERCHANT = {"A": 4, "B": 2}
 
 
 @pytest.fixture(scope="session")
@@ -23,13 +19,7 @@ def corpus():
 
 @pytest.fixture(scope="session")
 def thinned_corpus(corpus):
-    kept, seen = [], defaultdict(int)
-    for row in corpus:
-        key = (row["merchant"], row["family"])
-        if seen[key] < ROWS_PER_MERCHANT[row["family"]]:
-            seen[key] += 1
-            kept.append(row)
-    return kept
+    return thin(corpus)
 
 
 @pytest.fixture(scope="session")
