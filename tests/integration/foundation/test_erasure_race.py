@@ -31,34 +31,58 @@ def a_row(user_id):
     )  # fmt: skip
 
 
-def test_erasure_waits_for_an_admitted_writer_and_deletes_its_rows(factory):
-    from transactions.models import Base, ErasedUser, Transaction
+def admitted_writer(factory, user_id, **row_fields):
+    """An open transaction that was admitted for ``user_id`` and wrote one row (not committed)."""
+    from transactions.models import ErasedUser
 
-    user_id = f"race-{uuid.uuid4().hex[:8]}"
     writer = factory()
     writer.begin()
     assert admit(writer, ErasedUser, user_id)
-    writer.add(a_row(user_id))
+    row = a_row(user_id)
+    for name, value in row_fields.items():
+        setattr(row, name, value)
+    writer.add(row)
     writer.flush()
+    return writer
 
+
+def waits_for_the_writer(factory, writer, action):
+    """Run ``action(session)`` in its own transaction on another thread; it must block until
+    the writer commits, then finish."""
     done = threading.Event()
 
-    def erase():
+    def run():
         with factory() as session, session.begin():
-            erase_user(session, Base, ErasedUser, user_id)
+            action(session)
         done.set()
 
-    eraser = threading.Thread(target=erase)
-    eraser.start()
+    thread = threading.Thread(target=run)
+    thread.start()
     time.sleep(0.5)
-    assert not done.is_set(), "the erasure must wait for the admitted writer"
+    blocked = not done.is_set()
     writer.commit()
     writer.close()
-    eraser.join(10)
-    assert done.is_set()
+    thread.join(10)
+    return blocked and done.is_set()
+
+
+def rows_of(factory, user_id):
+    from transactions.models import Transaction
+
     with factory() as session:
-        rows = session.scalars(select(Transaction).where(Transaction.user_id == user_id)).all()
-        assert rows == []
+        return session.scalars(select(Transaction).where(Transaction.user_id == user_id)).all()
+
+
+def test_erasure_waits_for_an_admitted_writer_and_deletes_its_rows(factory):
+    from transactions.models import Base, ErasedUser
+
+    user_id = f"race-{uuid.uuid4().hex[:8]}"
+    writer = admitted_writer(factory, user_id)
+    assert waits_for_the_writer(
+        factory, writer, lambda session: erase_user(session, Base, ErasedUser, user_id)
+    ), "the erasure must wait for the admitted writer"
+    assert rows_of(factory, user_id) == []
+    with factory() as session:
         assert not admit(session, ErasedUser, user_id)  # and later writers are refused
         session.rollback()
 
@@ -67,37 +91,21 @@ def test_disconnecting_a_bank_waits_for_an_admitted_page_of_it_and_deletes_its_r
     """The same guarantee for ``item_removed``: a page of the item admitted at the same moment
     commits first and its rows are then dropped; a page admitted later finds the tombstone."""
     from transactions import user_data
-    from transactions.models import ErasedUser, RemovedItem, Transaction
+    from transactions.models import ErasedUser, RemovedItem
 
     user_id = f"race-{uuid.uuid4().hex[:8]}"
-    writer = factory()
-    writer.begin()
-    assert admit(writer, ErasedUser, user_id)
+    writer = admitted_writer(factory, user_id, item_id="item-1", account_id="acc-1")
     assert not is_item_removed(writer, RemovedItem, user_id, "item-1")
-    row = a_row(user_id)
-    row.item_id, row.account_id = "item-1", "acc-1"
-    writer.add(row)
-    writer.flush()
 
-    done = threading.Event()
+    def disconnect(session):
+        forget_item(session, RemovedItem, user_id, "item-1")
+        user_data.remove_accounts(session, user_id, ["acc-1"])
 
-    def disconnect():
-        with factory() as session, session.begin():
-            forget_item(session, RemovedItem, user_id, "item-1")
-            user_data.remove_accounts(session, user_id, ["acc-1"])
-        done.set()
-
-    remover = threading.Thread(target=disconnect)
-    remover.start()
-    time.sleep(0.5)
-    assert not done.is_set(), "the disconnect must wait for the admitted page"
-    writer.commit()
-    writer.close()
-    remover.join(10)
-    assert done.is_set()
+    assert waits_for_the_writer(factory, writer, disconnect), (
+        "the disconnect must wait for the admitted page"
+    )
+    assert rows_of(factory, user_id) == []
     with factory() as session:
-        rows = session.scalars(select(Transaction).where(Transaction.user_id == user_id)).all()
-        assert rows == []
         assert admit(session, ErasedUser, user_id)  # the user is not erased ...
         assert is_item_removed(session, RemovedItem, user_id, "item-1")  # ... the item is
         session.rollback()
